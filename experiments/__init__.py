@@ -1,0 +1,1 @@
+"""Standard quantum-dot lab experiments, each logging to a streamed zarr run store."""

@@ -1,0 +1,1 @@
+"""Pulse language and compiler: schedules in gate names, volts and seconds -> per-instrument programs. Pure: no I/O."""
