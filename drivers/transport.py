@@ -1,0 +1,379 @@
+"""Transports: how a driver reaches an instrument (PyVISA, or an in-process message handler).
+
+Both speak the same bytes: ASCII commands terminated by '\\n', replies terminated by '\\n',
+IEEE 488.2 definite-length blocks (``#<n><len><data>``) both ways.  Every failure (timeout,
+lost connection, no reply) raises `TransportError` naming the instrument and the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import select
+import socket
+import threading
+from typing import Any, Protocol, runtime_checkable
+
+import pyvisa
+from pyvisa import constants as visa_constants
+
+_ENCODING = "latin-1"
+_FRAMING_SPECIAL = re.compile(rb"[\"'#]")
+
+
+class TransportError(RuntimeError):
+    """A command could not be delivered or answered; names the instrument and the command."""
+
+    def __init__(self, instrument: str, command: str, reason: str) -> None:
+        self.instrument = instrument
+        self.command = command
+        self.reason = reason
+        super().__init__(f"{instrument}: {reason} (command {command!r})")
+
+
+@runtime_checkable
+class MessageHandler(Protocol):
+    """Anything that executes one program message and returns the reply (a ScpiModel fits)."""
+
+    def handle(self, message: bytes) -> bytes | None: ...
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """The byte pipe under an SCPI driver."""
+
+    name: str
+
+    def write(self, command: str) -> None: ...
+
+    def query(self, command: str) -> str: ...
+
+    def write_block(self, header: str, data: bytes) -> None: ...
+
+    def query_block(self, command: str) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def ieee_block(data: bytes) -> bytes:
+    """IEEE 488.2 definite-length block ``#<n><len><data>``."""
+    length = str(len(data)).encode("ascii")
+    if len(length) > 9:
+        raise ValueError(f"block of {len(data)} bytes is too long for a definite-length header")
+    return b"#" + str(len(length)).encode("ascii") + length + bytes(data)
+
+
+class _Framer:
+    """Splits a byte stream into '\\n'-terminated messages; definite blocks may hold '\\n'.
+
+    Same rules as the mock server's framer (the drivers may not import the mocks).
+    """
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if not self.buf and data.endswith(b"\n") and _FRAMING_SPECIAL.search(data) is None:
+            return [m[:-1] if m.endswith(b"\r") else m for m in data[:-1].split(b"\n")]
+        self.buf += data
+        out: list[bytes] = []
+        buf = self.buf
+        i = 0
+        start = 0
+        quote = 0
+        block_end = 0
+        while i < len(buf):
+            c = buf[i]
+            if quote:
+                quote = 0 if c == quote else quote
+                if c != 0x0A:
+                    i += 1
+                    continue
+            if c == 0x0A:
+                end = i - 1 if i > max(start, block_end) and buf[i - 1] == 0x0D else i
+                out.append(bytes(buf[start:end]))
+                start = i + 1
+                quote = 0
+            elif c in (0x22, 0x27):
+                quote = c
+            elif c == 0x23 and i > start and buf[i - 1] in b" \t," and i + 1 < len(buf):
+                nd = buf[i + 1] - 0x30
+                digits = bytes(buf[i + 2 : i + 2 + nd])
+                if 1 <= nd <= 9 and len(digits) == nd and digits.isdigit():
+                    i = block_end = i + 2 + nd + int(digits)
+                    continue
+            i += 1
+        del buf[:start]
+        return out
+
+
+class InProcessTransport:
+    """Talks to a `MessageHandler` in the same process (no socket), with the same framing.
+
+    Replies are queued like bytes on a socket: a reply nobody read is what the next read gets.
+    A read with nothing queued raises `TransportError` at once (where a socket would time out).
+    """
+
+    def __init__(self, handler: MessageHandler, *, name: str) -> None:
+        self.handler = handler
+        self.name = name
+        self._framer = _Framer()
+        self._out = bytearray()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _send(self, data: bytes, command: str) -> None:
+        if self._closed:
+            raise TransportError(self.name, command, "transport is closed")
+        for message in self._framer.feed(data):
+            reply = self.handler.handle(message)
+            if reply is not None:
+                self._out += reply + b"\n"
+
+    def write(self, command: str) -> None:
+        with self._lock:
+            self._send(command.encode(_ENCODING) + b"\n", command)
+
+    def query(self, command: str) -> str:
+        with self._lock:
+            self._send(command.encode(_ENCODING) + b"\n", command)
+            end = self._out.find(b"\n")
+            if end < 0:
+                raise TransportError(self.name, command, "no reply (timeout)")
+            line = bytes(self._out[:end])
+            del self._out[: end + 1]
+            return line.decode(_ENCODING).rstrip("\r")
+
+    def write_block(self, header: str, data: bytes) -> None:
+        with self._lock:
+            self._send(header.encode(_ENCODING) + ieee_block(data) + b"\n", header)
+
+    def query_block(self, command: str) -> bytes:
+        with self._lock:
+            self._send(command.encode(_ENCODING) + b"\n", command)
+            try:
+                data, used = _parse_block(bytes(self._out))
+            except ValueError as exc:
+                self._out.clear()
+                raise TransportError(self.name, command, str(exc)) from None
+            if self._out[used : used + 1] == b"\n":
+                used += 1
+            del self._out[:used]
+            return data
+
+    def close(self) -> None:
+        self._closed = True
+
+    def __repr__(self) -> str:
+        return f"<InProcessTransport {self.name} -> {type(self.handler).__name__}>"
+
+
+def _parse_block(buf: bytes) -> tuple[bytes, int]:
+    """Parse a definite-length block at the start of ``buf``: (data, bytes consumed)."""
+    if not buf:
+        raise ValueError("no reply (timeout)")
+    start = buf.find(b"#")
+    if start < 0 or buf[:start].strip():
+        raise ValueError(f"reply is not a binary block: {buf[:40]!r}")
+    nd = buf[start + 1] - 0x30 if len(buf) > start + 1 else -1
+    if not 1 <= nd <= 9:
+        raise ValueError(f"reply is not a definite-length block: {buf[:40]!r}")
+    digits = buf[start + 2 : start + 2 + nd]
+    if len(digits) < nd or not digits.isdigit():
+        raise ValueError(f"bad block length field {digits!r}")
+    begin = start + 2 + nd
+    length = int(digits)
+    if len(buf) < begin + length:
+        raise ValueError(f"block declares {length} bytes, only {len(buf) - begin} arrived")
+    return buf[begin : begin + length], begin + length
+
+
+_managers: dict[str, pyvisa.ResourceManager] = {}
+_managers_lock = threading.Lock()
+
+
+def resource_manager(visa_library: str = "@py") -> pyvisa.ResourceManager:
+    """One shared `pyvisa.ResourceManager` per VISA library."""
+    with _managers_lock:
+        rm = _managers.get(visa_library)
+        if rm is None:
+            rm = _managers[visa_library] = pyvisa.ResourceManager(visa_library)
+        return rm
+
+
+def _session_socket(resource: Any) -> socket.socket | None:
+    """The socket object under a pyvisa-py raw SOCKET session, if there is one."""
+    sessions = getattr(resource.visalib, "sessions", None)
+    if not isinstance(sessions, dict):
+        return None
+    interface = getattr(sessions.get(resource.session), "interface", None)
+    return interface if isinstance(interface, socket.socket) else None
+
+
+class VisaTransport:
+    """A PyVISA resource ('\\n' termination both ways; TCP_NODELAY on raw sockets).
+
+    ``timeout`` is in seconds.  ``nodelay=False`` leaves Nagle's algorithm on (benchmarks only).
+    """
+
+    def __init__(
+        self,
+        resource: str,
+        *,
+        name: str,
+        timeout: float = 5.0,
+        visa_library: str = "@py",
+        nodelay: bool = True,
+    ) -> None:
+        self.name = name
+        self.resource_name = resource
+        try:
+            self.resource: Any = resource_manager(visa_library).open_resource(
+                resource,
+                read_termination="\n",
+                write_termination="\n",
+                timeout=round(timeout * 1000),
+            )
+        except Exception as exc:
+            raise TransportError(name, f"open {resource}", f"{type(exc).__name__}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._closed = False
+        self.socket = _session_socket(self.resource)
+        if self.socket is not None:
+            # pyvisa-py reports success even when the connection was refused: check here
+            error = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            try:
+                self.socket.getpeername()
+            except OSError as exc:
+                error = error or exc.errno or -1
+            if error:
+                with contextlib.suppress(Exception):
+                    self.resource.close()
+                reason = os.strerror(error) if error > 0 else "not connected"
+                raise TransportError(name, f"open {resource}", f"connection failed: {reason}")
+        if resource.upper().endswith("::SOCKET"):
+            self._set_nodelay(nodelay)
+
+    def _set_nodelay(self, on: bool) -> None:
+        if self.socket is not None:
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
+        else:  # another VISA library: ask it through the VISA attribute
+            self.resource.set_visa_attribute(
+                visa_constants.ResourceAttribute.tcpip_nodelay, bool(on)
+            )
+
+    @property
+    def nodelay(self) -> bool:
+        """Whether TCP_NODELAY is in effect on the underlying socket (read back from it)."""
+        if self.socket is not None:
+            return bool(self.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        value = self.resource.get_visa_attribute(visa_constants.ResourceAttribute.tcpip_nodelay)
+        return bool(value)
+
+    def peer_closed(self) -> bool:
+        """True if the instrument closed the raw socket (EOF waiting to be read)."""
+        sock = self.socket
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if not readable:
+                return False
+            return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except (OSError, ValueError):
+            return True
+
+    def _fail(self, command: str, exc: Exception) -> TransportError:
+        if self.peer_closed():
+            reason = "connection closed by the instrument"
+        elif isinstance(exc, pyvisa.errors.VisaIOError):
+            if exc.error_code == visa_constants.StatusCode.error_timeout:
+                reason = f"timeout after {self.resource.timeout / 1000:g} s"
+            else:
+                reason = f"I/O error {exc.abbreviation}: {exc.description}"
+        else:
+            reason = f"connection failed ({type(exc).__name__}: {exc})"
+        return TransportError(self.name, command, reason)
+
+    def _check_open(self, command: str) -> None:
+        if self._closed:
+            raise TransportError(self.name, command, "transport is closed")
+        if self.peer_closed():
+            raise TransportError(self.name, command, "connection closed by the instrument")
+
+    def write(self, command: str) -> None:
+        with self._lock:
+            self._check_open(command)
+            try:
+                self.resource.write(command)
+            except Exception as exc:
+                raise self._fail(command, exc) from exc
+
+    def query(self, command: str) -> str:
+        with self._lock:
+            self._check_open(command)
+            try:
+                self.resource.write(command)
+                reply: str = self.resource.read()
+            except Exception as exc:
+                raise self._fail(command, exc) from exc
+            return reply.rstrip("\r")
+
+    def write_block(self, header: str, data: bytes) -> None:
+        """Send ``header`` immediately followed by ``data`` as a definite-length block."""
+        with self._lock:
+            self._check_open(header)
+            try:
+                self.resource.write_raw(header.encode(_ENCODING) + ieee_block(data) + b"\n")
+            except Exception as exc:
+                raise self._fail(header, exc) from exc
+
+    def query_block(self, command: str) -> bytes:
+        """Send ``command`` and read a definite-length block reply (and its terminator)."""
+        with self._lock:
+            self._check_open(command)
+            try:
+                self.resource.write(command)
+                head = self._read_exact(2)
+                while head[:1] != b"#":  # skip white space before the block
+                    if head[:1] not in b" \t\r":
+                        raise TransportError(self.name, command, f"not a block: {head!r}")
+                    head = head[1:] + self._read_exact(1)
+                nd = head[1] - 0x30
+                if not 1 <= nd <= 9:
+                    raise TransportError(self.name, command, f"not a definite block: {head!r}")
+                digits = self._read_exact(nd)
+                if not digits.isdigit():
+                    raise TransportError(self.name, command, f"bad block length {digits!r}")
+                data = self._read_exact(int(digits))
+                tail = self._read_exact(1)
+                if tail == b"\r":
+                    tail = self._read_exact(1)
+                if tail != b"\n":
+                    raise TransportError(self.name, command, f"no terminator after block: {tail!r}")
+                return data
+            except TransportError:
+                raise
+            except Exception as exc:
+                raise self._fail(command, exc) from exc
+
+    def _read_exact(self, count: int) -> bytes:
+        if count == 0:
+            return b""
+        data: bytes = self.resource.read_bytes(count)
+        return data
+
+    def close(self) -> None:
+        """Close the VISA session (idempotent); the shared resource manager stays open."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(Exception):  # already gone (e.g. peer dropped)
+                self.resource.close()
+
+    def __repr__(self) -> str:
+        return f"<VisaTransport {self.name} {self.resource_name}>"
