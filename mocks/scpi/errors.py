@@ -44,7 +44,7 @@ class ScpiError(Exception):
             message = STANDARD_MESSAGES.get(code, "Error")
         self.code = code
         self.message = message
-        self.detail = detail
+        self.detail = _printable(detail) if detail else detail
         super().__init__(self.queue_text())
 
     def queue_text(self) -> str:
@@ -152,3 +152,12 @@ def esr_bit(code: int) -> int:
     if code == 0:
         return 0
     return 1 << 3  # -300..-399 and positive (device-defined) codes
+
+
+_DETAIL_MAX = 48
+
+
+def _printable(text: str) -> str:
+    """Error-queue detail as the instrument would show it: printable ASCII, no quotes, short."""
+    clean = "".join(c if " " <= c <= "~" and c != '"' else "?" for c in text)
+    return clean if len(clean) <= _DETAIL_MAX else clean[: _DETAIL_MAX - 3] + "..."

@@ -122,3 +122,17 @@ def test_handler_exception_becomes_device_error(psu: ToyPSU) -> None:
 def test_common_command_with_parameter_not_allowed(psu: ToyPSU) -> None:
     ask(psu, "*IDN? 1")
     assert errors(psu) == [-108]
+
+
+def test_error_detail_is_printable_ascii_and_short() -> None:
+    from scpi_toy import ToyPSU
+
+    psu = ToyPSU()
+    psu.handle(b"\xff\xfe:BOGUS")
+    psu.handle(b"X" * 300)
+    first = psu.handle(b"SYST:ERR?")
+    second = psu.handle(b"SYST:ERR?")
+    assert first is not None and second is not None
+    first.decode("ascii")
+    assert first.startswith(b"-1")
+    assert len(second) < 80
