@@ -1,0 +1,156 @@
+"""Reading runs: resolve a run by path, id or index; load it as an xarray.Dataset; list runs.
+
+``load`` works on completed runs, on runs still being written and on runs whose writer died:
+it reads the root document's consolidated metadata (one consistent commit) and masks every
+point at or beyond ``attrs["n_valid"]`` (flat C-order index over the swept dims) with NaN,
+keeping the full coordinates of pre-allocated axes; an append-mode axis is cut to the rows that
+hold committed points. Integer variables become float where masking is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+
+from dotstack.store.location import default_data_dir, is_url, read_root_attrs, scan_runs
+from dotstack.store.spec import RunInfo, RunStoreError
+
+RunRef = str | int | os.PathLike[str]
+
+
+def list_runs(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+) -> list[RunInfo]:
+    """Runs in ``data_dir`` (default: ``default_data_dir()``), oldest first."""
+    return scan_runs(os.fspath(data_dir or default_data_dir()), storage_options)
+
+
+def resolve_run(
+    run: RunRef,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> str:
+    """The store location of ``run``: a path/URL, a run id or unique id prefix, or an index
+    into ``list_runs(data_dir)`` (0 = oldest, -1 = newest)."""
+    if isinstance(run, os.PathLike):
+        return os.fspath(run)
+    if isinstance(run, str) and (is_url(run) or os.path.exists(run)):
+        return run
+    where = os.fspath(data_dir or default_data_dir())
+    if isinstance(run, int | np.integer) or re.fullmatch(r"-?\d+", str(run)):
+        runs = list_runs(where, storage_options=storage_options)
+        i = int(run)
+        if not -len(runs) <= i < len(runs):
+            raise RunStoreError(f"run index {i} out of range: {len(runs)} runs in {where!r}")
+        return runs[i].path
+    prefix = str(run).lower()
+    hits = [r for r in list_runs(where, storage_options=storage_options)
+            if r.id.startswith(prefix)]
+    if len(hits) == 1:
+        return hits[0].path
+    if not hits:
+        raise RunStoreError(f"no run {run!r}: not a path, and no run id starts with it in "
+                            f"{where!r}")
+    raise RunStoreError(f"run id prefix {run!r} is ambiguous in {where!r}: "
+                        + ", ".join(r.id for r in hits[:5]))
+
+
+def open_dataset(location: str, storage_options: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """``xarray.open_zarr`` with consolidated metadata when present, quietly."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Failed to open Zarr store with consolidated")
+        return xr.open_zarr(location, consolidated=None,
+                            storage_options=dict(storage_options) if storage_options else None)
+
+
+def mask_valid(ds: xr.Dataset) -> xr.Dataset:
+    """Mask (NaN) points at or beyond ``n_valid``; cut an append axis to committed rows."""
+    n = ds.attrs.get("n_valid")
+    dims: Sequence[str] = ds.attrs.get("dims") or ()
+    if n is None or not dims or any(d not in ds.sizes for d in dims):
+        return ds
+    n = int(n)
+    if ds.attrs.get("n_points") is None:  # append mode
+        inner = math.prod(ds.sizes[d] for d in dims[1:])
+        rows = math.ceil(n / inner) if inner else 0
+        if rows < ds.sizes[dims[0]]:
+            ds = ds.isel({dims[0]: slice(0, rows)})
+    sizes = [ds.sizes[d] for d in dims]
+    if n >= math.prod(sizes):
+        return ds
+    valid = xr.DataArray(np.arange(math.prod(sizes)).reshape(sizes) < n, dims=list(dims))
+    out = ds.copy()
+    for name, var in ds.data_vars.items():
+        if set(dims) <= set(var.dims):
+            masked = var.where(valid)
+            masked.attrs = dict(var.attrs)
+            out[name] = masked
+    return out
+
+
+def load(
+    run: RunRef,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """The run as a lazy ``xarray.Dataset`` holding only committed points (see module doc)."""
+    location = resolve_run(run, data_dir=data_dir, storage_options=storage_options)
+    try:
+        ds = open_dataset(location, storage_options)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        raise RunStoreError(f"cannot open run {location!r}: {e}") from e
+    return mask_valid(ds)
+
+
+def load_meta(
+    run: RunRef,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON documents stored in the run's ``meta/`` group (station, parameters, ...)."""
+    location = resolve_run(run, data_dir=data_dir, storage_options=storage_options)
+    kw: dict[str, Any] = {"storage_options": dict(storage_options)} if storage_options else {}
+    group = zarr.open_group(location, mode="r", **kw)
+    meta = group.get("meta")
+    if not isinstance(meta, zarr.Group):
+        return {}
+    return {name: json.loads(str(arr[()])) for name, arr in meta.arrays()}
+
+
+def run_info(location: str, storage_options: Mapping[str, Any] | None = None) -> RunInfo:
+    """The listing line of one run store."""
+    from dotstack.store.location import info_from_attrs
+
+    attrs = read_root_attrs(location, storage_options)
+    if attrs is None:
+        raise RunStoreError(f"{location!r} is not a dotstack run")
+    return info_from_attrs(location, attrs)
+
+
+def format_runs(runs: Sequence[RunInfo]) -> str:
+    """A plain-text table of runs, one per line, with the index ``load`` accepts."""
+    header = ("#", "id", "started (UTC)", "status", "points", "shape", "name")
+    rows = [header]
+    for i, r in enumerate(runs):
+        total = math.prod(r.shape) if r.shape else 0
+        shape = " x ".join(f"{d}:{n}" for d, n in zip(r.dims, r.shape, strict=False))
+        status = r.status if not r.reason else f"{r.status} ({r.reason[:30]})"
+        rows.append((str(i), r.id[:8], r.started[:19].replace("T", " "), status,
+                     f"{r.n_valid}/{total}", shape, r.name))
+    widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
