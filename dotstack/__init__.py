@@ -7,4 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+from dotstack.store import load
+
+__all__ = ["__version__", "load"]

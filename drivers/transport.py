@@ -211,6 +211,17 @@ def _session_socket(resource: Any) -> socket.socket | None:
     return interface if isinstance(interface, socket.socket) else None
 
 
+def enable_nodelay(resource: Any) -> bool:
+    """Set TCP_NODELAY on a pyvisa-py raw-socket resource (e.g. an upstream driver's
+    ``visa_handle``); returns False where there is no such socket (other sessions, other
+    backends).  Without it a write followed by a query waits ~40 ms for a delayed ACK."""
+    sock = _session_socket(resource)
+    if sock is None:
+        return False
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return True
+
+
 class VisaTransport:
     """A PyVISA resource ('\\n' termination both ways; TCP_NODELAY on raw sockets).
 

@@ -102,7 +102,7 @@ class DeviceParams:
     sensor_gate_capacitance: Mapping[str, float] = field(
         default_factory=lambda: {"S": 8.0 * aF, "SB1": 2.0 * aF, "SB2": 2.0 * aF,
                                  "P1": 0.002 * aF, "P2": 0.003 * aF})  # fmt: skip
-    sensor_dot_coupling_ev: tuple[float, float] = (6e-6, 10e-6)
+    sensor_dot_coupling_ev: tuple[float, float] = (15e-6, 22e-6)
     sensor_offset_charge: float = 0.4837
     barriers: Mapping[str, Barrier] = field(default_factory=_default_barriers)
     electron_temperature: float = 0.1
@@ -177,7 +177,7 @@ class NoiseParams:
     charge_noise_ev: float = 1e-6
     charge_noise_band: tuple[float, float] = (1e-3, 1e3)
     components_per_decade: int = 4
-    telegraph_ev: float = 3e-6
+    telegraph_ev: float = 2e-6
     telegraph_rates: tuple[float, float] = (2.0, 5.0)
 
     def __post_init__(self) -> None:

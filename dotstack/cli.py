@@ -1,0 +1,132 @@
+"""The `dotstack` command line."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="dotstack: quantum-dot lab control, with a mock lab for hardware-free runs.",
+                  no_args_is_help=True, add_completion=False)
+mock_lab_app = typer.Typer(help="The simulated lab (mock instruments over loopback SCPI).",
+                           no_args_is_help=True)
+app.add_typer(mock_lab_app, name="mock-lab")
+
+
+@mock_lab_app.command("serve")
+def mock_lab_serve(
+    base_port: Annotated[int, typer.Option(help="First TCP port (0: ephemeral ports).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated device's noise.")] = 0,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback unless told).")] = "127.0.0.1",
+) -> None:
+    """Start the mock lab, print each instrument's VISA address, and run until interrupted."""
+    from dotstack.mocks.lab import MockLab
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with MockLab.create(seed=seed) as lab:
+        addresses = lab.serve(host=host, base_port=base_port)
+        for name, address in addresses.items():
+            typer.echo(f"{name:6s} {address}")
+        typer.echo("mock lab running; Ctrl-C to stop", err=True)
+        try:
+            while not stop.wait(0.2):
+                pass
+        except KeyboardInterrupt:
+            pass
+    typer.echo("mock lab stopped", err=True)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Data directory for the runs and plots.")] = Path("demo-out"),
+    seed: Annotated[int, typer.Option(help="Seed of the mock lab.")] = 1234,
+    points: Annotated[int, typer.Option(help="Points per axis of the charge-stability map.")] = 81,
+) -> None:
+    """Tune the sensor and map the charge-stability diagram on the mock lab."""
+    from dotstack.experiments.dc import charge_stability, sensor_scan
+    from dotstack.station import LabStation
+    from dotstack.station_config import StationConfig
+    from dotstack.stations import MOCK
+
+    config = StationConfig.from_file(MOCK)
+    if config.mock is not None:
+        config = replace(config, mock=replace(config.mock, seed=seed))
+    with LabStation(config) as station:
+        truth = station.ground_truth() or {}
+        sensor = sensor_scan(station, data_dir=out)
+        typer.echo(f"sensor scan        {sensor.path}")
+        _echo_fit(sensor.fit, ("peak_V", "operating_point_V", "slope_A_per_V"))
+        csd = charge_stability(station, p1=(-0.2, 0.2, points), p2=(-0.2, 0.2, points), data_dir=out)
+        typer.echo(f"charge stability   {csd.path}")
+        typer.echo(f"plot               {csd.plot}")
+        _echo_fit(csd.fit, ("slope_dot1", "slope_dot2", "cross_ratio_12", "cross_ratio_21"))
+        lines = truth.get("transition_lines", {})
+        ratios = truth.get("cross_capacitance_ratios", {})
+        if lines:
+            typer.echo(f"  ground truth: slope_dot1 {lines['dot1']['dP2_dP1']:+.4g}, slope_dot2 "
+                       f"{lines['dot2']['dP2_dP1']:+.4g}, cross_ratio_12 {ratios['P2_on_dot1']:.4g}, "
+                       f"cross_ratio_21 {ratios['P1_on_dot2']:.4g}")
+        matrix = csd.fit.get("virtual_gate_matrix")
+        if matrix is not None:
+            typer.echo(f"  virtual-gate matrix [vP1, vP2] = M @ [P1, P2]: M = {matrix}")
+
+
+def _echo_fit(fit: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    if "error" in fit:
+        typer.echo(f"  fit failed: {fit['error']}")
+        return
+    typer.echo("  " + ", ".join(f"{k} {fit[k]:+.5g}" for k in keys if k in fit))
+
+
+@app.command("run")
+def run_experiment(
+    experiment: Annotated[str, typer.Argument(help="pinch_off, sensor_scan or charge_stability.")],
+    station: Annotated[Path, typer.Option(help="Station YAML file.")],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="Experiment parameter NAME=VALUE (YAML value), repeatable.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Data directory (default: $DOTSTACK_DATA_DIR or ./data).")] = None,
+) -> None:
+    """Run one experiment against the station in FILE."""
+    import yaml
+
+    from dotstack.experiments.dc import EXPERIMENTS
+    from dotstack.station import LabStation
+
+    if experiment not in EXPERIMENTS:
+        raise typer.BadParameter(f"unknown experiment {experiment!r}; known: {sorted(EXPERIMENTS)}")
+    kwargs: dict[str, Any] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--param {item!r}: expected NAME=VALUE")
+        parsed = yaml.safe_load(value)
+        kwargs[key] = tuple(parsed) if isinstance(parsed, list) else parsed
+    with LabStation.from_file(station) as lab:
+        result = EXPERIMENTS[experiment](lab, data_dir=out, **kwargs)
+    typer.echo(f"{result.status:10s} {result.path}")
+    if result.plot:
+        typer.echo(f"plot       {result.plot}")
+    for key, value in result.fit.items():
+        typer.echo(f"  {key}: {value}")
+
+
+@app.command("runs")
+def runs(data_dir: Annotated[Path | None, typer.Argument(help="Data directory.")] = None) -> None:
+    """List the runs in a data directory (id, name, start, status, shape)."""
+    from dotstack.store import default_data_dir, format_runs, list_runs
+
+    typer.echo(format_runs(list_runs(str(data_dir) if data_dir else default_data_dir())))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

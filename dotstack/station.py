@@ -1,0 +1,211 @@
+"""The station: the one place that chooses real instruments or the mock lab.
+
+`LabStation.from_file("station.yaml")` reads a `StationConfig`, creates a QCoDeS `Station`
+with the configured instruments and exposes what experiments use: `gates` (safe, ramped,
+limited DC outputs by name) and `readouts` (DC readout in amperes).  With ``dotstack.mock``
+set, the same experiment code runs on the simulated lab: in-process (the mock lab's servers
+run in this process; our own SCPI drivers talk to their models directly, tier 1; upstream
+drivers reach them over loopback through pyvisa-py, tier 2) or against a running
+``dotstack mock-lab serve`` (``connect:``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from qcodes.instrument import Instrument
+from qcodes.station import Station
+
+from dotstack.drivers.keysight344xx import DmmReadout
+from dotstack.drivers.protocols import DAC, ChannelLimits, LimitError, Readout
+from dotstack.drivers.scpi_base import ScpiInstrument
+from dotstack.drivers.transport import InProcessTransport, enable_nodelay
+from dotstack.station_config import GateConfig, StationConfig, StationConfigError
+
+
+class Gate:
+    """One named gate electrode: a DAC channel with the station's (narrowed) limits."""
+
+    def __init__(self, name: str, dac: DAC, channel: int, unit: str = "V") -> None:
+        self.name = name
+        self.dac = dac
+        self.channel = channel
+        self.unit = unit
+
+    @property
+    def limits(self) -> ChannelLimits:
+        return self.dac.limits(self.channel)
+
+    def set(self, volts: float) -> None:
+        """Move to ``volts`` safely (limits checked, large moves ramped from the read-back value)."""
+        self.dac.set_voltage(self.channel, float(volts))
+
+    def get(self) -> float:
+        return self.dac.get_voltage(self.channel)
+
+    def __repr__(self) -> str:
+        lim = self.limits
+        return f"Gate({self.name}: ch{self.channel}, [{lim.min_v:+g}, {lim.max_v:+g}] V)"
+
+
+class LabStation:
+    """Instruments, gates and readouts of one lab set-up (real or mock)."""
+
+    def __init__(self, config: StationConfig) -> None:
+        self.config = config
+        self.mock_lab: Any = None  # dotstack.mocks.lab.MockLab when the mock lab runs in-process
+        self.qc_station = Station()
+        self.instruments: dict[str, Instrument] = {}
+        self.gates: dict[str, Gate] = {}
+        self.readouts: dict[str, Readout] = {}
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> LabStation:
+        return cls(StationConfig.from_file(path))
+
+    @classmethod
+    def from_yaml(cls, text: str) -> LabStation:
+        return cls(StationConfig.from_yaml(text))
+
+    # -- set-up --------------------------------------------------------------------------
+    def _start(self) -> None:
+        cfg = self.config
+        self.qc_station.load_config(cfg.qcodes_yaml())
+        overrides = self._mock_overrides() if cfg.mock is not None else {}
+        for name in cfg.instruments:
+            key = f"instruments.{name}"
+            with contextlib.suppress(KeyError):
+                Instrument.find_instrument(name).close()  # a stale instance from an earlier run
+            try:
+                instrument = self.qc_station.load_instrument(name, **overrides.get(name, {}))
+            except StationConfigError:
+                raise
+            except Exception as exc:
+                raise StationConfigError(f"{cfg.source}: {key}: could not connect ({exc})") from exc
+            handle = getattr(instrument, "visa_handle", None)
+            if handle is not None:  # upstream VisaInstrument drivers: pyvisa-py leaves Nagle on
+                enable_nodelay(handle)
+            self.instruments[name] = instrument
+        for gate in cfg.gates.values():
+            self.gates[gate.name] = self._make_gate(gate)
+        for readout in cfg.readouts.values():
+            key = f"{cfg.source}: dotstack.readout.{readout.name}"
+            instrument = self.instruments[readout.instrument]
+            if hasattr(instrument, "volt") and hasattr(instrument, "NPLC"):
+                dmm = DmmReadout(instrument, gain=readout.gain, unit=readout.unit)  # type: ignore[arg-type]
+                if readout.nplc is not None:
+                    dmm.configure(nplc=readout.nplc)
+                self.readouts[readout.name] = dmm
+            elif isinstance(instrument, Readout):
+                self.readouts[readout.name] = instrument
+            else:
+                raise StationConfigError(f"{key}.instrument: {readout.instrument} "
+                                         f"({type(instrument).__name__}) cannot act as a readout")
+
+    def _mock_overrides(self) -> dict[str, dict[str, Any]]:
+        from dotstack.mocks.lab import INSTRUMENTS, MockLab
+
+        mock = self.config.mock
+        assert mock is not None
+        if mock.connect is None:
+            self.mock_lab = MockLab.create(seed=mock.seed)
+            addresses = self.mock_lab.serve()
+        else:
+            addresses = {name: f"TCPIP0::{mock.connect}::{mock.base_port + i}::SOCKET"
+                         for i, name in enumerate(INSTRUMENTS)}
+        overrides: dict[str, dict[str, Any]] = {}
+        for name, cfg in self.config.instruments.items():
+            lab_name = mock.instruments.get(name, name)
+            if lab_name not in addresses:
+                raise StationConfigError(
+                    f"{self.config.source}: instruments.{name}: the mock lab has no instrument "
+                    f"{lab_name!r} (it has {sorted(addresses)}); map it in dotstack.mock.instruments")
+            cls = _instrument_class(cfg["type"])
+            if issubclass(cls, ScpiInstrument):
+                if self.mock_lab is not None:
+                    model = self.mock_lab.models[lab_name]
+                    overrides[name] = {"address": None,
+                                       "transport": InProcessTransport(model, name=name)}
+                else:
+                    overrides[name] = {"address": addresses[lab_name], "visa_library": "@py"}
+            else:
+                overrides[name] = {"address": addresses[lab_name], "visalib": "@py"}
+        return overrides
+
+    def _make_gate(self, gate: GateConfig) -> Gate:
+        key = f"{self.config.source}: dotstack.gates.{gate.name}"
+        dac = self.instruments[gate.instrument]
+        if not isinstance(dac, DAC):
+            raise StationConfigError(f"{key}.instrument: {gate.instrument} "
+                                     f"({type(dac).__name__}) is not a DAC")
+        if gate.channel not in dac.channels:
+            raise StationConfigError(f"{key}.channel: channel {gate.channel} does not exist on "
+                                     f"{gate.instrument} (channels {min(dac.channels)}..{max(dac.channels)})")
+        try:
+            dac.set_limits(gate.channel, dac.limits(gate.channel).narrowed(gate.limits, gate.name))
+        except LimitError as exc:
+            raise StationConfigError(f"{key}.limits: {exc}") from exc
+        return Gate(gate.name, dac, gate.channel, gate.unit)
+
+    # -- use -----------------------------------------------------------------------------
+    def gate_values(self) -> dict[str, float]:
+        """Every gate's voltage as read from its DAC."""
+        return {name: gate.get() for name, gate in self.gates.items()}
+
+    def readout(self, name: str | None = None) -> Readout:
+        if name is None:
+            if not self.readouts:
+                raise KeyError("the station has no readout (dotstack.readout)")
+            return next(iter(self.readouts.values()))
+        try:
+            return self.readouts[name]
+        except KeyError:
+            raise KeyError(f"no readout {name!r}; the station has {sorted(self.readouts)}") from None
+
+    def gate(self, name: str) -> Gate:
+        try:
+            return self.gates[name]
+        except KeyError:
+            raise KeyError(f"no gate {name!r}; the station has {sorted(self.gates)}") from None
+
+    def snapshot(self) -> dict[str, Any]:
+        """QCoDeS snapshot of every instrument (parameters as last read)."""
+        snap = self.qc_station.snapshot(update=False)
+        return dict(snap) if isinstance(snap, Mapping) else {}
+
+    def ground_truth(self) -> dict[str, Any] | None:
+        """The simulator's ground truth in in-process mock mode, else None."""
+        return None if self.mock_lab is None else self.mock_lab.ground_truth()
+
+    def close(self) -> None:
+        for instrument in self.instruments.values():
+            with contextlib.suppress(Exception):
+                instrument.close()
+        self.instruments.clear()
+        if self.mock_lab is not None:
+            self.mock_lab.close()
+            self.mock_lab = None
+
+    def __enter__(self) -> LabStation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _instrument_class(type_name: str) -> type:
+    import importlib
+
+    module_name, _, class_name = type_name.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if not isinstance(cls, type):
+        raise StationConfigError(f"{type_name} is not a class")
+    return cls

@@ -1,0 +1,128 @@
+"""The standard DC experiments of a quantum-dot lab, each a plain function ``(station, ...) -> run``.
+
+- `pinch_off`: one barrier swept with the other sensor barrier open; fit: pinch-off voltage, width.
+- `sensor_scan`: the sensor plunger swept over Coulomb peaks; the operating point is the steepest
+  flank of the tallest peak (and the sensor is parked there).
+- `charge_stability`: two plungers swept, sensor current read; the transition lines give the
+  cross-capacitance ratios and a virtual-gate matrix.
+
+Every run is streamed to a zarr store (see `dotstack.store`), fitted before it is closed (the fit
+goes into the run's ``meta/fit``), and plotted to a PNG beside the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dotstack.experiments.fits import fit_charge_stability, fit_pinchoff, fit_sensor_peaks
+from dotstack.experiments.plotting import plot_run
+from dotstack.experiments.sweep import RunResult, SweepAxis, gate_sweep
+from dotstack.station import LabStation
+
+
+def _finish(result: RunResult, plot: bool) -> RunResult:
+    if not plot:
+        return result
+    png = plot_run(result.path, fit=result.fit)
+    return replace(result, plot=str(png))
+
+
+_OTHER_BARRIER = {"SB1": "SB2", "SB2": "SB1"}
+
+
+def pinch_off(
+    station: LabStation,
+    gate: str = "SB1",
+    start: float = -0.15,
+    stop: float = 0.25,
+    points: int = 201,
+    *,
+    set_gates: Mapping[str, float] | None = None,
+    readout: str | None = None,
+    data_dir: str | Path | None = None,
+    plot: bool = True,
+    progress: bool = True,
+) -> RunResult:
+    """Sweep one barrier gate and fit its pinch-off (``set_gates`` first, e.g. the other barrier open)."""
+    if set_gates is None and gate in _OTHER_BARRIER:  # open the sensor's other barrier
+        set_gates = {_OTHER_BARRIER[gate]: 0.3}
+    def analysis(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        return fit_pinchoff(arrays[gate], arrays["current"]).as_dict()
+
+    result = gate_sweep(
+        station, f"pinch_off_{gate}", [SweepAxis.linspace(gate, start, stop, points)],
+        readout=readout, set_gates=set_gates, parameters={"experiment": "pinch_off", "gate": gate},
+        analysis=analysis, data_dir=data_dir, progress=progress,
+    )
+    return _finish(result, plot)
+
+
+def sensor_scan(
+    station: LabStation,
+    gate: str = "S",
+    start: float = -0.025,
+    stop: float = 0.025,
+    points: int = 251,
+    *,
+    flank: str = "rising",
+    park: bool = True,
+    set_gates: Mapping[str, float] | None = None,
+    readout: str | None = None,
+    data_dir: str | Path | None = None,
+    plot: bool = True,
+    progress: bool = True,
+) -> RunResult:
+    """Sweep the sensor plunger over Coulomb peaks; park it on the steepest ``flank`` if ``park``."""
+    def analysis(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        return fit_sensor_peaks(arrays[gate], arrays["current"], prefer=flank).as_dict()
+
+    result = gate_sweep(
+        station, f"sensor_scan_{gate}", [SweepAxis.linspace(gate, start, stop, points)],
+        readout=readout, set_gates=set_gates,
+        parameters={"experiment": "sensor_scan", "gate": gate, "flank": flank},
+        analysis=analysis, data_dir=data_dir, progress=progress,
+    )
+    if park and result.status == "completed":
+        station.gate(gate).set(float(result.fit["operating_point_V"]))
+    return _finish(result, plot)
+
+
+def charge_stability(
+    station: LabStation,
+    p1: tuple[float, float, int] = (-0.2, 0.2, 81),
+    p2: tuple[float, float, int] = (-0.2, 0.2, 81),
+    *,
+    gates: tuple[str, str] = ("P1", "P2"),
+    set_gates: Mapping[str, float] | None = None,
+    readout: str | None = None,
+    data_dir: str | Path | None = None,
+    plot: bool = True,
+    progress: bool = True,
+) -> RunResult:
+    """Sweep two plungers (``p2`` outer, ``p1`` inner: (start, stop, points)); fit the lines."""
+    g1, g2 = gates
+
+    def analysis(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        return fit_charge_stability(arrays[g1], arrays[g2], arrays["current"]).as_dict()
+
+    result = gate_sweep(
+        station, "charge_stability",
+        [SweepAxis.linspace(g2, *p2), SweepAxis.linspace(g1, *p1)],
+        readout=readout, set_gates=set_gates,
+        parameters={"experiment": "charge_stability", "gates": list(gates)},
+        analysis=analysis, data_dir=data_dir, progress=progress,
+    )
+    return _finish(result, plot)
+
+
+#: Experiments by the name `dotstack run` knows them.
+EXPERIMENTS = {
+    "pinch_off": pinch_off,
+    "sensor_scan": sensor_scan,
+    "charge_stability": charge_stability,
+}

@@ -1,0 +1,14 @@
+"""Fits of the standard DC experiments: pure functions of numpy arrays, SI units."""
+
+from dotstack.experiments.fits.coulomb import SensorFit, fit_sensor_peaks
+from dotstack.experiments.fits.pinchoff import PinchOffFit, fit_pinchoff
+from dotstack.experiments.fits.stability import StabilityFit, fit_charge_stability
+
+__all__ = [
+    "PinchOffFit",
+    "SensorFit",
+    "StabilityFit",
+    "fit_charge_stability",
+    "fit_pinchoff",
+    "fit_sensor_peaks",
+]

@@ -1,0 +1,206 @@
+"""Software gate sweeps logged to a run store: the loop every DC experiment shares.
+
+`gate_sweep` steps one or two gates over a grid (outer axis first, C order), reads the
+readout at every point and streams each point into a `RunWriter`.  Gates move only through
+their safe path (limits checked, large moves ramped from the read-back value).  Whatever ends
+the sweep — completion, an error, Ctrl-C — the points acquired so far are committed, the run
+is marked (completed / failed / aborted), and every swept gate is ramped back to the value it
+had before the sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dotstack.station import Gate, LabStation
+from dotstack.store import Axis, Quantity, RunWriter
+
+#: Called before the run is closed with the in-memory data; returns the fit (JSON-able) or None.
+Analysis = Callable[[dict[str, np.ndarray]], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class SweepAxis:
+    gate: str
+    values: np.ndarray
+
+    @classmethod
+    def linspace(cls, gate: str, start: float, stop: float, points: int) -> SweepAxis:
+        if points < 2:
+            raise ValueError(f"sweep of {gate}: needs at least 2 points, got {points}")
+        return cls(gate, np.linspace(float(start), float(stop), int(points)))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What an experiment returns: where its data is, how it ended, and its fit."""
+
+    path: str
+    run_id: str
+    name: str
+    status: str
+    fit: Mapping[str, Any] = field(default_factory=dict)
+    plot: str | None = None
+
+    def load(self) -> Any:
+        """The run as an `xarray.Dataset` (valid points only)."""
+        from dotstack.store import load
+
+        return load(self.path)
+
+
+def gate_sweep(
+    station: LabStation,
+    name: str,
+    axes: Sequence[SweepAxis],
+    *,
+    readout: str | None = None,
+    quantity: str = "current",
+    long_name: str = "sensor current",
+    settle: float = 0.0,
+    set_gates: Mapping[str, float] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    analysis: Analysis | None = None,
+    data_dir: str | Path | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Sweep ``axes`` (outer first), read ``readout`` at every point, log to a new run.
+
+    ``set_gates`` are set (safely) before the sweep; they and the swept gates are ramped back to
+    their previous values when the sweep ends, however it ends.
+    """
+    if not 1 <= len(axes) <= 2:
+        raise ValueError(f"gate_sweep takes 1 or 2 axes, got {len(axes)}")
+    gates = [station.gate(a.gate) for a in axes]
+    for axis, gate in zip(axes, gates, strict=True):
+        values = np.asarray(axis.values, float)
+        bad = values[(values < gate.limits.min_v) | (values > gate.limits.max_v) | ~np.isfinite(values)]
+        if bad.size:
+            raise ValueError(f"sweep of {gate.name}: {bad[0]:+g} V is outside the gate's limits "
+                             f"[{gate.limits.min_v:+g}, {gate.limits.max_v:+g}] V")
+    meter = station.readout(readout)
+    shape = tuple(len(a.values) for a in axes)
+    run_axes = [Axis(a.gate, "V", f"{a.gate} gate voltage", np.asarray(a.values, float)) for a in axes]
+    quantities = [Quantity(quantity, meter.unit, long_name)]
+    touched = [*gates, *(station.gate(n) for n in (set_gates or {}) if n not in {g.name for g in gates})]
+    start_values = {g.name: g.get() for g in touched}
+    meta = {
+        "station": station.config.as_dict(),
+        "snapshot": station.snapshot(),
+        "parameters": {"axes": {a.gate: np.asarray(a.values).tolist() for a in axes},
+                       "readout": readout, "settle_s": settle, "set_gates": dict(set_gates or {}),
+                       **(parameters or {})},
+        "start_gate_values": station.gate_values(),
+    }
+    truth = station.ground_truth()
+    if truth is not None:
+        meta["ground_truth"] = truth
+    data = np.full(shape, np.nan)
+    writer = RunWriter(name, run_axes, quantities, meta=_jsonable(meta),
+                       data_dir=None if data_dir is None else str(data_dir))
+    status = "completed"
+    fit: Mapping[str, Any] = {}
+    with _progress(progress, name, int(np.prod(shape))) as advance:
+        try:
+            with writer:
+                for gate_name, volts in (set_gates or {}).items():
+                    station.gate(gate_name).set(volts)
+                for index in np.ndindex(*shape):
+                    for k, (axis, gate) in enumerate(zip(axes, gates, strict=True)):
+                        if k == len(axes) - 1 or index[k + 1:] == (0,) * (len(axes) - k - 1):
+                            gate.set(float(axis.values[index[k]]))
+                    if settle:
+                        time.sleep(settle)
+                    value = meter.read()
+                    data[index] = value
+                    writer.write_point(index, **{quantity: value})
+                    advance()
+                if analysis is not None:
+                    fit = _analyse(analysis, {quantity: data, **{a.gate: np.asarray(a.values) for a in axes}})
+                    writer.add_meta("fit", _jsonable(fit))
+        except KeyboardInterrupt:
+            status = "aborted"
+            raise
+        except BaseException:
+            status = "failed"
+            raise
+        finally:
+            _restore(touched, start_values)
+    return RunResult(writer.path, writer.run_id, name, status, fit)
+
+
+def _analyse(analysis: Analysis, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Run the fit; a fit that fails is recorded as ``{"error": ...}`` (the data stay a good run)."""
+    try:
+        return dict(analysis(arrays) or {})
+    except (ValueError, RuntimeError, FloatingPointError) as exc:
+        warnings.warn(f"fit failed: {exc}", FitWarning, stacklevel=3)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+class FitWarning(UserWarning):
+    """An experiment's fit failed; its run was kept and marked completed."""
+
+
+def _restore(gates: Sequence[Gate], values: Mapping[str, float]) -> None:
+    """Ramp every swept gate back to where it was (safely; best effort per gate)."""
+    errors = []
+    for gate in gates:
+        try:
+            gate.set(values[gate.name])
+        except Exception as exc:  # keep restoring the others
+            errors.append(f"{gate.name}: {exc}")
+    if errors:
+        raise RuntimeError("could not restore gates after the sweep: " + "; ".join(errors))
+
+
+class _progress:
+    """A rich progress bar (or nothing) as a context manager yielding an `advance()`."""
+
+    def __init__(self, enabled: bool, name: str, total: int) -> None:
+        self.enabled, self.name, self.total = enabled, name, total
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True)
+        self._bar.start()
+        task = self._bar.add_task(self.name, total=self.total)
+        last = [0.0, 0]
+
+        def advance() -> None:
+            last[1] += 1
+            now = time.monotonic()
+            if now - last[0] > 0.1:
+                self._bar.update(task, completed=last[1])
+                last[0] = now
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _jsonable(obj: Any) -> Any:
+    """Round-trip through JSON with numpy values converted (and inf/NaN as strings)."""
+
+    def default(o: Any) -> Any:
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        return repr(o)
+
+    return json.loads(json.dumps(obj, default=default))
