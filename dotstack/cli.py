@@ -90,7 +90,8 @@ def run_experiment(
     station: Annotated[Path, typer.Option(help="Station YAML file.")],
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="Experiment parameter NAME=VALUE (YAML value), repeatable.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Data directory (default: $DOTSTACK_DATA_DIR or ./data).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Data directory (default: $DOTSTACK_DATA_DIR or ./data).")] = None,
 ) -> None:
     """Run one experiment against the station in FILE."""
     import yaml

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from qcodes.instrument import ChannelList, InstrumentChannel
+from qcodes.validators import Enum, Numbers
+
 from dotstack.drivers import safety
 from dotstack.drivers.protocols import ChannelLimits, LimitError
 from dotstack.drivers.scpi_base import ScpiInstrument
 from dotstack.drivers.transport import Transport
-from qcodes.instrument import ChannelList, InstrumentChannel
-from qcodes.validators import Enum, Numbers
 
 N_CHANNELS = 24
 RANGE_V = {"low": 2.0, "high": 10.0}

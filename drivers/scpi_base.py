@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dotstack.drivers.transport import Transport, VisaTransport
 from qcodes.instrument import Instrument
+
+from dotstack.drivers.transport import Transport, VisaTransport
 
 _ERROR = re.compile(r"\s*([+-]?\d+)\s*,\s*(.*)", re.DOTALL)
 

@@ -33,7 +33,8 @@ def plot_run(run: Any, *, fit: Mapping[str, Any] | None = None, out: str | Path 
     var = next(iter(ds.data_vars))
     da = ds[var]
     fig, ax = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
-    title = f"{ds.attrs.get('name', '')}  [{ds.attrs.get('status', '')}]  {str(ds.attrs.get('run_id', ''))[:8]}"
+    attrs = ds.attrs
+    title = f"{attrs.get('name', '')}  [{attrs.get('status', '')}]  {str(attrs.get('run_id', ''))[:8]}"
     if da.ndim == 1:
         x = ds[da.dims[0]]
         ax.plot(x.values, da.values, ".", ms=3, label="data")

@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+
 from dotstack.drivers.qdac2 import QDac2
 from dotstack.drivers.transport import InProcessTransport
 from dotstack.mocks.instruments import QDac2Model

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+
 from dotstack.drivers.protocols import DAC, ChannelLimits, LimitError
 from dotstack.drivers.scpi_base import InstrumentError
 

@@ -3,6 +3,7 @@
 import struct
 
 import pytest
+
 from dotstack.mocks.instruments import QDac2Model
 
 

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from dotstack.drivers import safety
 from dotstack.drivers.protocols import ChannelLimits, LimitError
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from dotstack.mocks.scpi import ScpiServer, serve_tcp
 from scpi_toy import ToyPSU
+
+from dotstack.mocks.scpi import ScpiServer, serve_tcp
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from dotstack.drivers.transport import _Framer
 from dotstack.mocks.scpi import MessageFramer, format_block
 

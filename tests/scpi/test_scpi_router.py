@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from scpi_toy import ToyPSU, ask, errors
+
 from dotstack.mocks.scpi import Call, ScpiModel, command, format_block
 from dotstack.mocks.scpi.router import Router, compile_pattern
-from scpi_toy import ToyPSU, ask, errors
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ import threading
 import weakref
 
 import pytest
-from dotstack.mocks.scpi import ScpiServer, format_block, serve_tcp
 from scpi_toy import ToyPSU, errors
+
+from dotstack.mocks.scpi import ScpiServer, format_block, serve_tcp
 
 
 def _connect(server: ScpiServer) -> socket.socket:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from qcodes.instrument import Instrument
+from qcodes.validators import Numbers
+from scpi_toy import ToyPSU, errors
+
 from dotstack.drivers.scpi_base import InstrumentError, ScpiInstrument, parse_error
 from dotstack.drivers.transport import (
     InProcessTransport,
@@ -15,9 +19,6 @@ from dotstack.drivers.transport import (
     resource_manager,
 )
 from dotstack.mocks.scpi import ScpiServer
-from qcodes.instrument import Instrument
-from qcodes.validators import Numbers
-from scpi_toy import ToyPSU, errors
 
 BLOB = b"\n;#12ab\r\n" * 100 + bytes(range(256))
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from scpi_toy import ToyPSU, ask, errors
+
 from dotstack.mocks.scpi import Call, ScpiError, format_block, format_float
 from dotstack.mocks.scpi.parser import split_units
-from scpi_toy import ToyPSU, ask, errors
 
 
 def _call(*args: str | bytes) -> Call:
