@@ -1,0 +1,226 @@
+"""Sampling one group's windows for one AWG: virtual-gate mixing, delays, quantization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dotstack.sequencer._util import as_uint64, fp_weights
+from dotstack.sequencer.errors import LimitError
+from dotstack.sequencer.segments import Hold
+from dotstack.sequencer.targets import AwgTarget
+from dotstack.sequencer.timeline import FloatArray, Group, IntArray, Piece, Timeline
+
+
+@dataclass
+class ChannelSource:
+    """How a real channel is made: weighted lanes, a delay, marker lanes (lane, bit)."""
+
+    name: str
+    lanes: list[tuple[str, float]]
+    delay: int
+    markers: list[tuple[str, int]]
+
+
+@dataclass
+class Sub:
+    """Source interval [s, e) of one channel and the lane pieces that cover it."""
+
+    s: int
+    e: int
+    parts: list[tuple[float, Piece]]
+    comp: bool
+    const: bool
+
+
+def _is_const(p: Piece) -> bool:
+    return p.occ is None or p.occ.seg.constant
+
+
+class GroupAssembler:
+    """Produces the samples of windows of one group on one AWG."""
+
+    def __init__(self, tl: Timeline, group: Group, target: AwgTarget,
+                 sources: list[ChannelSource], comp: dict[str, FloatArray], comp_len: int,
+                 total: int) -> None:
+        self.tl, self.g, self.target, self.sources = tl, group, target, sources
+        self.comp, self.comp_len, self.total = comp, comp_len, total
+        self.src_len = group.length + comp_len
+        self.n = len(group.points)
+        self._const_cache: dict[int, FloatArray] = {}
+        self.subs = [self._subs(src) for src in sources]
+        self.marks = [self._marker_runs(src) for src in sources]
+
+    # -- structure -------------------------------------------------------------------
+    def _subs(self, src: ChannelSource) -> list[Sub]:
+        T = self.g.length
+        lanes = [(w, self.g.lanes[lane]) for lane, w in src.lanes if w != 0.0]
+        cuts = sorted({0, T, *(p.start for _, ps in lanes for p in ps)})
+        out: list[Sub] = []
+        idx = [0] * len(lanes)
+        for s, e in pairwise(cuts):
+            parts = []
+            for j, (w, ps) in enumerate(lanes):
+                while ps[idx[j]].stop <= s:
+                    idx[j] += 1
+                parts.append((w, ps[idx[j]]))
+            out.append(Sub(s, e, parts, False, all(_is_const(p) for _, p in parts)))
+        if not out:
+            out.append(Sub(0, T, [], False, True))
+        if self.comp_len:
+            out.append(Sub(T, T + self.comp_len, [], True, True))
+        return out
+
+    def _marker_runs(self, src: ChannelSource) -> list[tuple[int, int, int]]:
+        """(start, stop, bits) in source samples for this channel's marker lanes."""
+        edges = {0, self.src_len}
+        for lane, _ in src.markers:
+            edges |= {p.start for p in self.g.lanes.get(lane, [])}
+        cuts = sorted(e for e in edges if e <= self.src_len)
+        runs = []
+        for s, e in pairwise(cuts):
+            bits = 0
+            for lane, bit in src.markers:
+                for p in self.g.lanes.get(lane, []):
+                    if p.start <= s < p.stop and p.occ is not None:
+                        bits |= int(getattr(p.occ.seg, "state", 0)) << bit
+            runs.append((s, e, bits))
+        return runs
+
+    def _out_range(self, s: int, e: int, d: int) -> tuple[int, int]:
+        lo = 0 if s == 0 else s + d
+        hi = self.total if e >= self.src_len else min(e + d, self.total)
+        return lo, hi
+
+    def intervals(self) -> list[tuple[int, int, bool]]:
+        """Output-sample intervals (start, stop, constant on every channel and marker)."""
+        edges = {0, self.total}
+        nonconst: list[tuple[int, int]] = []
+        for src, subs, marks in zip(self.sources, self.subs, self.marks, strict=True):
+            for sub in subs:
+                lo, hi = self._out_range(sub.s, sub.e, src.delay)
+                if hi > lo:
+                    edges |= {lo, hi}
+                    if not sub.const:
+                        nonconst.append((lo, hi))
+            for s, e, _ in marks:
+                edges |= set(self._out_range(s, e, src.delay))
+        cuts = sorted(x for x in edges if 0 <= x <= self.total)
+        out = []
+        for a, b in pairwise(cuts):
+            const = not any(lo < b and a < hi for lo, hi in nonconst)
+            out.append((a, b, const))
+        return out
+
+    # -- values -------------------------------------------------------------------------
+    def _piece_level(self, p: Piece) -> FloatArray:
+        key = id(p)
+        if key not in self._const_cache:
+            pts = self.g.points
+            if p.occ is None:
+                val = self.tl.last_value(p.hold, pts, self.g) if (
+                    p.hold is not None and p.hold.seg.kind == "analog") else np.zeros((self.n, 1))
+            else:
+                v = p.occ.values["level"] if isinstance(p.occ.seg, Hold) else 0.0
+                val = v[pts][:, None] if isinstance(v, np.ndarray) else np.full((self.n, 1), v)
+            self._const_cache[key] = np.asarray(val, dtype=float)
+        return self._const_cache[key]
+
+    def _sub_level(self, c: int, sub: Sub) -> FloatArray:
+        if sub.comp:
+            return self.comp[self.sources[c].name][:, None]
+        acc = np.zeros((self.n, 1))
+        for w, p in sub.parts:
+            acc = acc + w * self._piece_level(p)
+        return acc
+
+    def _sub_values(self, sub: Sub, m: IntArray) -> FloatArray:
+        if len(sub.parts) == 1 and sub.parts[0][0] == 1.0 and not _is_const(sub.parts[0][1]):
+            p = sub.parts[0][1]
+            assert p.occ is not None
+            return self.tl.evaluate(p.occ, self.g.points, m - p.start, p.stop - p.start)
+        acc: Any = 0.0
+        for w, p in sub.parts:
+            if _is_const(p):
+                acc = acc + w * self._piece_level(p)
+            else:
+                assert p.occ is not None
+                vals = self.tl.evaluate(p.occ, self.g.points, m - p.start, p.stop - p.start)
+                acc = acc + (vals if w == 1.0 else w * vals)
+        return np.broadcast_to(acc, (self.n, len(m)))
+
+    def window(self, c: int, a: int, b: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]:
+        """Samples [a, b) of channel ``c`` for every point: (data, marker bits or None)."""
+        data, marks, _ = self.window_fp(c, a, b)
+        return data, marks
+
+    def window_fp(self, c: int, a: int, b: int
+                  ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, npt.NDArray[np.uint64]]:
+        """Like :meth:`window`, plus each row's content fingerprint (see ``fingerprint``)."""
+        src = self.sources[c]
+        out = np.empty((self.n, b - a), dtype=np.int16 if self.target.output == "int16"
+                       else np.float32)
+        w, pw = fp_weights(b - a)
+        fp = np.zeros(self.n, dtype=np.uint64)
+        for sub in self.subs[c]:
+            lo, hi = self._out_range(sub.s, sub.e, src.delay)
+            lo, hi = max(lo, a), min(hi, b)
+            if hi <= lo:
+                continue
+            if sub.const:
+                level = self._convert(self._sub_level(c, sub), c, sub, lo)
+                out[:, lo - a:hi - a] = level
+                with np.errstate(over="ignore"):
+                    fp += as_uint64(level[:, 0]) * (pw[hi - a] - pw[lo - a])
+            else:
+                m = np.clip(np.arange(lo, hi) - src.delay, sub.s, sub.e - 1)
+                block = self._convert(self._sub_values(sub, m), c, sub, lo)
+                out[:, lo - a:hi - a] = block
+                fp += as_uint64(block) @ w[lo - a:hi - a]
+        marks = None
+        if src.markers:
+            marks = np.zeros(b - a, dtype=np.uint8)
+            for s, e, bits in self.marks[c]:
+                lo, hi = self._out_range(s, e, src.delay)
+                lo, hi = max(lo, a), min(hi, b)
+                if hi > lo and bits:
+                    marks[lo - a:hi - a] = bits
+            marks = np.broadcast_to(marks, (self.n, b - a))
+        return out, marks, fp
+
+    def _convert(self, v: FloatArray, c: int, sub: Sub, at: int) -> npt.NDArray[Any]:
+        lim = self.target.limits
+        lo, hi = lim.amplitude_range
+        tol = 1e-9 * (hi - lo)
+        vmin, vmax = float(v.min()), float(v.max())
+        if vmin < lo - tol or vmax > hi + tol:
+            bad = vmax if vmax > hi + tol else vmin
+            seg = "; ".join(f"{p.occ.seg.describe()} on lane {p.occ.lane!r}" if p.occ
+                            else f"hold on lane {p.hold.lane if p.hold else '?'!r}"
+                            for _, p in sub.parts) or "bias-T compensation pulse"
+            ch = self.sources[c].name
+            raise LimitError(
+                f"channel {ch!r} of AWG {self.target.name!r}: {bad:.6g} V outside the "
+                f"amplitude range [{lo}, {hi}] V near sample {at} of a step, in {seg}",
+                segment=seg, channel=ch, limit="amplitude_range")
+        if self.target.output == "float32":
+            return v.astype(np.float32)
+        scaled = v * (1.0 / lim.lsb) if lim.mid == 0 else (v - lim.mid) * (1.0 / lim.lsb)
+        return np.rint(scaled, out=scaled if scaled is not v else None).astype(np.int16)
+
+    def level_codes(self, c: int, a: int) -> npt.NDArray[Any]:
+        """Per-point value at output sample ``a`` of a constant stretch, shape (n, 1)."""
+        data, _ = self.window(c, a, a + 1)
+        return data
+
+    def marker_bits(self, c: int, a: int) -> int:
+        src = self.sources[c]
+        for s, e, bits in self.marks[c]:
+            lo, hi = self._out_range(s, e, src.delay)
+            if lo <= a < hi:
+                return bits
+        return 0

@@ -1,0 +1,181 @@
+"""Compiled output: per-AWG programs and per-digitizer acquisition programs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from dotstack.sequencer.limits import AwgLimits, DigitizerLimits
+
+OutputFormat = Literal["int16", "float32"]
+
+
+@dataclass(frozen=True, eq=False)
+class Waveform:
+    """One unique waveform: ``data`` (int16 DAC codes or float32 V) and marker bits."""
+
+    data: npt.NDArray[np.int16] | npt.NDArray[np.float32]
+    markers: npt.NDArray[np.uint8] | None = None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One sequence-table row (``goto``/``jump_to`` -1 means: next step / no jump)."""
+
+    waveforms: tuple[int, ...]
+    repeat: int
+    trigger_wait: bool
+    goto: int
+    jump_to: int
+
+
+@dataclass(frozen=True, eq=False)
+class SequenceTable:
+    """Rows as arrays: ``waveform[i, c]`` indexes ``Program.waveforms`` for channel c."""
+
+    channels: tuple[str, ...]
+    waveform: npt.NDArray[np.int64]
+    repeat: npt.NDArray[np.int64]
+    trigger_wait: npt.NDArray[np.bool_]
+    goto: npt.NDArray[np.int64]
+    jump_to: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.repeat)
+
+    def __getitem__(self, i: int) -> Step:
+        return Step(tuple(int(x) for x in self.waveform[i]), int(self.repeat[i]),
+                    bool(self.trigger_wait[i]), int(self.goto[i]), int(self.jump_to[i]))
+
+    def __iter__(self) -> Iterator[Step]:
+        return (self[i] for i in range(len(self)))
+
+
+@dataclass(frozen=True)
+class Padding:
+    """Samples added so the hardware can play a step (reported, never silent)."""
+
+    points: tuple[int, ...]
+    segment: str
+    channel: str
+    samples: int
+    reason: Literal["granularity", "min_length"]
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """What one AWG plays: unique waveforms, a sequence table, marker data.
+
+    ``point_starts[p]`` is the output sample where sweep point ``p`` starts (trigger waits
+    not counted); ``point_starts[-1]`` is the total length.
+    """
+
+    awg: str
+    limits: AwgLimits
+    channels: tuple[str, ...]
+    output: OutputFormat
+    waveform_data: tuple[npt.NDArray[np.generic], ...]
+    waveform_markers: tuple[npt.NDArray[np.uint8] | None, ...]
+    table: SequenceTable
+    marker_lanes: tuple[tuple[str, str, int], ...]
+    point_starts: npt.NDArray[np.int64]
+    padding: tuple[Padding, ...] = ()
+    packed: int = 1  # sweep points per sequence-table group (>1 when steps were packed)
+
+    @cached_property
+    def waveforms(self) -> tuple[Waveform, ...]:
+        """The unique waveforms (index = sequence-table waveform number)."""
+        return tuple(Waveform(d, m) for d, m in  # type: ignore[arg-type]
+                     zip(self.waveform_data, self.waveform_markers, strict=True))
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.point_starts[-1])
+
+    def memory_samples(self) -> dict[str, int]:
+        """Unique waveform samples stored per channel."""
+        out = {}
+        for c, ch in enumerate(self.channels):
+            used = np.unique(self.table.waveform[:, c])
+            out[ch] = int(sum(len(self.waveform_data[i]) for i in used))
+        return out
+
+    def to_volts(self, data: npt.NDArray[np.generic]) -> npt.NDArray[np.float64]:
+        """DAC codes (or float32 volts) -> volts."""
+        if self.output == "float32":
+            return data.astype(np.float64)
+        return self.limits.mid + data.astype(np.float64) * self.limits.lsb
+
+
+@dataclass(frozen=True)
+class AcquisitionWindow:
+    """An acquisition window of one sweep point; times in s from the point's start."""
+
+    name: str
+    channel: str
+    start: float
+    duration: float
+
+
+@dataclass(frozen=True, eq=False)
+class AcquisitionProgram:
+    """What one digitizer records: one record per acquisition window occurrence.
+
+    Record ``r`` belongs to sweep point ``record_point[r]`` and window
+    ``window_names[record_window[r]]``; it starts ``record_start[r]`` s after program
+    start (trigger waits not counted) and holds ``record_samples[r]`` valid samples of
+    ``record_length``. ``coords`` gives every axis' value for each record.
+    """
+
+    digitizer: str
+    limits: DigitizerLimits
+    sample_rate: float
+    record_length: int
+    channels: tuple[str, ...]
+    window_names: tuple[str, ...]
+    windows: tuple[AcquisitionWindow, ...]
+    record_point: npt.NDArray[np.int64]
+    record_window: npt.NDArray[np.int64]
+    record_channel: npt.NDArray[np.int64]
+    record_start: npt.NDArray[np.float64]
+    record_samples: npt.NDArray[np.int64]
+    coords: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    sweep_shape: tuple[int, ...] = ()
+
+    @property
+    def n_records(self) -> int:
+        return len(self.record_point)
+
+    def coordinates(self) -> dict[str, npt.NDArray[np.generic]]:
+        """Per-record coordinates: every sweep axis, window name and channel."""
+        out: dict[str, npt.NDArray[np.generic]] = dict(self.coords)
+        out["window"] = np.asarray(self.window_names, dtype=object)[self.record_window]
+        out["channel"] = np.asarray(self.channels, dtype=object)[self.record_channel]
+        out["point"] = self.record_point
+        return out
+
+    def reshape(self, values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+        """Per-record values (first axis = record) -> (*sweep_shape, windows per point, ...)."""
+        per_point = self.n_records // max(int(np.prod(self.sweep_shape or (1,))), 1)
+        return values.reshape(*self.sweep_shape, per_point, *values.shape[1:])
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """Everything one compile produced."""
+
+    programs: dict[str, Program]
+    acquisitions: dict[str, AcquisitionProgram]
+    droop: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def padding(self) -> tuple[Padding, ...]:
+        return tuple(p for prog in self.programs.values() for p in prog.padding)

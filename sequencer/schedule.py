@@ -1,0 +1,220 @@
+"""Composition: blocks of parallel lanes, sequences, repeats, and sweeps.
+
+A :class:`Block` holds segments on named lanes (gate names such as ``P1``, marker lanes,
+digitizer-channel lanes) that start together. At compile time the block lasts as long
+as its longest lane; shorter analog lanes hold their last sample value, marker lanes
+pad low and acquisition lanes pad with nothing. An analog lane absent from a block holds
+the value it ended with in the previous block (0 V before its first segment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from dotstack.sequencer.errors import SequencerError
+from dotstack.sequencer.segments import Burst, Envelope, Num, Param, Segment
+
+Trigger = Literal["none", "start", "row", "point"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Segments on lanes that start together (aligned at the block start)."""
+
+    lanes: tuple[tuple[str, tuple[Segment, ...]], ...]
+
+    def __post_init__(self) -> None:
+        names = [name for name, _ in self.lanes]
+        if len(set(names)) != len(names):
+            raise SequencerError(f"duplicate lane in block: {names}")
+        for name, segs in self.lanes:
+            kinds = {s.kind for s in segs if s.kind != "gap"}
+            if len(kinds) > 1:
+                raise SequencerError(f"lane {name!r} mixes segment kinds {sorted(kinds)}")
+
+    def params(self) -> set[str]:
+        return {p for _, segs in self.lanes for s in segs for p in s.params()}
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """``body`` played ``count`` times in a row."""
+
+    body: Schedule
+    count: int
+
+    def __post_init__(self) -> None:
+        if int(self.count) != self.count or self.count < 1:
+            raise SequencerError(f"repeat count must be a positive integer, got {self.count!r}")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Blocks and repeats played one after another."""
+
+    items: tuple[Block | Repeat, ...] = ()
+
+    def __add__(self, other: Schedule) -> Schedule:
+        return seq(self, other)
+
+    def __mul__(self, count: int) -> Schedule:
+        return repeat(self, count)
+
+    def blocks(self) -> Iterator[Block]:
+        """All blocks in play order, repeats unrolled."""
+        for item in self.items:
+            if isinstance(item, Block):
+                yield item
+            else:
+                for _ in range(item.count):
+                    yield from item.body.blocks()
+
+    def params(self) -> set[str]:
+        out: set[str] = set()
+        for item in self.items:
+            out |= item.params() if isinstance(item, Block) else item.body.params()
+        return out
+
+    def lanes(self) -> tuple[str, ...]:
+        """Lane names in order of first appearance."""
+        seen: dict[str, None] = {}
+        for item in self.items:
+            names = [n for n, _ in item.lanes] if isinstance(item, Block) else item.body.lanes()
+            seen.update(dict.fromkeys(names))
+        return tuple(seen)
+
+
+def par(lanes: Mapping[str, Segment | Sequence[Segment]] | None = None,
+        **kw: Segment | Sequence[Segment]) -> Schedule:
+    """One block: each lane plays its segments in sequence, all lanes start together."""
+    merged = {**(lanes or {}), **kw}
+    entries = tuple(
+        (name, (segs,) if isinstance(segs, Segment) else tuple(segs))
+        for name, segs in merged.items()
+    )
+    return Schedule((Block(entries),))
+
+
+def seq(*items: Schedule | Block) -> Schedule:
+    """Play schedules/blocks one after another."""
+    out: list[Block | Repeat] = []
+    for item in items:
+        if isinstance(item, Block):
+            out.append(item)
+        elif isinstance(item, Schedule):
+            out.extend(item.items)
+        else:
+            raise SequencerError(f"cannot sequence {item!r}; expected Schedule or Block")
+    return Schedule(tuple(out))
+
+
+def repeat(item: Schedule | Block, count: int) -> Schedule:
+    """Play ``item`` ``count`` times."""
+    body = item if isinstance(item, Schedule) else Schedule((item,))
+    return Schedule((Repeat(body, int(count)),))
+
+
+def iq_burst(i_lane: str, q_lane: str, duration: Num, frequency: Num, amplitude: Num,
+             phase: float = 0.0, envelope: Envelope = "rect", sigma: Num = 0.25) -> Schedule:
+    """IQ pair: ``I = A env cos(2π f t + φ)`` on ``i_lane``, ``Q = A env sin(...)``."""
+    common = dict(duration=duration, frequency=frequency, amplitude=amplitude,
+                  envelope=envelope, sigma=sigma)
+    i_seg = Burst(phase=phase + np.pi / 2, **common)
+    q_seg = Burst(phase=phase, **common)
+    return par({i_lane: i_seg, q_lane: q_seg})
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A sweep axis: coordinate ``values`` and the parameters it drives.
+
+    ``params`` maps parameter names to per-point values (same length as ``values``);
+    by default the axis drives the parameter named like the axis.
+    """
+
+    name: str
+    values: tuple[float, ...]
+    params: tuple[tuple[str, tuple[float, ...]], ...] = ()
+
+    def __post_init__(self) -> None:
+        vals = tuple(float(v) for v in self.values)
+        object.__setattr__(self, "values", vals)
+        params = self.params or ((self.name, vals),)
+        params = tuple((n, tuple(float(x) for x in v)) for n, v in params)
+        for pname, pvals in params:
+            if len(pvals) != len(vals):
+                raise SequencerError(
+                    f"axis {self.name!r}: parameter {pname!r} has {len(pvals)} values, "
+                    f"axis has {len(vals)}")
+        if not vals:
+            raise SequencerError(f"axis {self.name!r} has no values")
+        object.__setattr__(self, "params", params)
+
+
+def axis(name: str | Param, values: Iterable[float],
+         **params: Iterable[float]) -> Axis:
+    """Build an :class:`Axis`; keyword arguments add further driven parameters."""
+    key = name.name if isinstance(name, Param) else name
+    vals = tuple(float(v) for v in values)
+    driven = ((key, vals), *((k, tuple(float(x) for x in v)) for k, v in params.items()))
+    return Axis(key, vals, driven)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A schedule played once per sweep point (C order: first axis outermost).
+
+    ``trigger``: where the AWG waits for a trigger (program start, each row of the
+    outermost axis, or each point). ``loop``: jump back to the first step at the end.
+    """
+
+    schedule: Schedule
+    axes: tuple[Axis, ...] = ()
+    trigger: Trigger = "none"
+    loop: bool = False
+    constants: tuple[tuple[str, float], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        bound = {p for a in self.axes for p, _ in a.params} | {n for n, _ in self.constants}
+        missing = self.schedule.params() - bound
+        if missing:
+            raise SequencerError(f"parameters {sorted(missing)} are not bound by any axis")
+        if self.trigger not in ("none", "start", "row", "point"):
+            raise SequencerError(f"unknown trigger mode {self.trigger!r}")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(a.values) for a in self.axes)
+
+    @property
+    def n_points(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.axes else 1
+
+    def param_values(self) -> dict[str, npt.NDArray[np.float64]]:
+        """Per-point values of every bound parameter (length ``n_points``)."""
+        out = {n: np.full(self.n_points, v) for n, v in self.constants}
+        shape = self.shape
+        for k, ax in enumerate(self.axes):
+            idx = np.indices(shape)[k].ravel() if len(shape) > 1 else np.arange(shape[0])
+            for pname, pvals in ax.params:
+                out[pname] = np.asarray(pvals, dtype=float)[idx]
+        return out
+
+
+def sweep(schedule: Schedule, *axes: Axis | tuple[str | Param, Iterable[float]],
+          trigger: Trigger = "none", loop: bool = False,
+          constants: Mapping[str, float] | None = None) -> Sweep:
+    """Sweep ``schedule`` over 1D/2D (or more) axes; each point becomes compiled steps."""
+    built = tuple(a if isinstance(a, Axis) else axis(a[0], a[1]) for a in axes)
+    consts = tuple((k, float(v)) for k, v in (constants or {}).items())
+    return Sweep(schedule, built, trigger, loop, consts)
+
+
+def as_sweep(item: Schedule | Sweep) -> Sweep:
+    """A schedule becomes a one-point sweep."""
+    return item if isinstance(item, Sweep) else Sweep(item)

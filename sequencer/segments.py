@@ -1,0 +1,247 @@
+"""Segments: the atoms of a schedule. Times in s, levels in V, frequencies in Hz.
+
+Every numeric field may be a :class:`Param` placeholder, bound per sweep point at
+compile time. Evaluation is vectorised: ``sample(values, t, dur)`` gets the bound
+field values as arrays of shape (n, 1), local times ``t`` (s) of shape (n or 1, m)
+and the sampled duration ``dur`` (s, shape (n, 1)) and returns shape (n, m).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from dotstack.sequencer.errors import SequencerError, UnregisteredFunctionError
+
+Array = npt.NDArray[np.float64]
+Envelope = Literal["rect", "gauss", "cosine"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """Placeholder for a numeric field, bound by a sweep axis (by ``name``)."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise SequencerError("Param name must not be empty")
+
+
+Num = float | Param
+
+# --- function registry for Arbitrary -------------------------------------------------
+VectorFunction = Callable[[Array, Array], Array]
+_REGISTRY: dict[str, VectorFunction] = {}
+
+
+def register_function(name: str, func: VectorFunction) -> VectorFunction:
+    """Register ``func(t, duration) -> volts`` (vectorised, broadcasting) under ``name``."""
+    if name in _REGISTRY and _REGISTRY[name] is not func:
+        raise SequencerError(f"function name {name!r} is already registered")
+    _REGISTRY[name] = func
+    return func
+
+
+def get_function(name: str) -> VectorFunction:
+    """Look up a registered function by name."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnregisteredFunctionError(
+            f"no function registered as {name!r}; call register_function first"
+        ) from None
+
+
+def function_name(func: VectorFunction | str) -> str:
+    """Name under which ``func`` is registered (refuses unregistered callables)."""
+    if isinstance(func, str):
+        get_function(func)
+        return func
+    for name, registered in _REGISTRY.items():
+        if registered is func:
+            return name
+    raise UnregisteredFunctionError(
+        f"callable {getattr(func, '__qualname__', func)!r} is not registered; "
+        "register it with register_function(name, func) so schedules stay serializable"
+    )
+
+
+register_function("gaussian", lambda t, d: np.exp(-0.5 * ((t - d / 2) / (d / 6)) ** 2))
+register_function("cosine_window", lambda t, d: 0.5 * (1 - np.cos(2 * np.pi * t / d)))
+register_function("linear_rise", lambda t, d: t / d)
+
+
+# --- segments ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Segment:
+    """Base of all segments; ``duration`` in s."""
+
+    duration: Num
+    kind: ClassVar[str] = "analog"
+    constant: ClassVar[bool] = False
+
+    def duration_independent(self) -> bool:
+        """True when the sample at local time t does not depend on the duration."""
+        return self.constant
+
+    def numeric_fields(self) -> tuple[str, ...]:
+        """Names of the numeric (sweepable) fields, duration first."""
+        return tuple(
+            f.name for f in fields(self) if isinstance(getattr(self, f.name), float | int | Param)
+            and not isinstance(getattr(self, f.name), bool)
+        )
+
+    def params(self) -> set[str]:
+        """Names of the parameters this segment depends on."""
+        return {v.name for f in fields(self) if isinstance(v := getattr(self, f.name), Param)}
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        raise NotImplementedError  # pragma: no cover - every subclass overrides
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return f"{type(self).__name__}({parts})"
+
+
+@dataclass(frozen=True)
+class Hold(Segment):
+    """Constant level (V) for ``duration``."""
+
+    level: Num = 0.0
+    constant: ClassVar[bool] = True
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        return np.broadcast_to(np.asarray(v["level"], dtype=float), np.broadcast(t, dur).shape)
+
+
+@dataclass(frozen=True)
+class Ramp(Segment):
+    """Linear ramp from ``start`` (first sample) towards ``stop`` (reached at the end)."""
+
+    start: Num = 0.0
+    stop: Num = 0.0
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        start = np.asarray(v["start"], dtype=float)
+        return start + (np.asarray(v["stop"], dtype=float) - start) * (t / dur)
+
+
+def _envelope(shape: str, sigma: Any, t: Array, dur: Array) -> Array | float:
+    if shape == "rect":
+        return 1.0
+    if shape == "gauss":
+        return np.exp(-0.5 * ((t - dur / 2) / (sigma * dur)) ** 2)
+    if shape == "cosine":
+        return 0.5 * (1 - np.cos(2 * np.pi * t / dur))
+    raise SequencerError(f"unknown envelope {shape!r}; use 'rect', 'gauss' or 'cosine'")
+
+
+@dataclass(frozen=True)
+class Burst(Segment):
+    """``offset + amplitude * envelope(t) * sin(2π f t + phase)``; phase in rad.
+
+    Envelopes: ``rect``; ``gauss`` (centred, σ = ``sigma`` × duration); ``cosine``
+    (raised cosine). For an IQ pair use :func:`dotstack.sequencer.iq_burst`.
+    """
+
+    frequency: Num = 0.0
+    amplitude: Num = 0.0
+    phase: Num = 0.0
+    offset: Num = 0.0
+    envelope: Envelope = "rect"
+    sigma: Num = 0.25
+
+    def __post_init__(self) -> None:
+        if self.envelope not in ("rect", "gauss", "cosine"):
+            raise SequencerError(f"unknown envelope {self.envelope!r} in {self.describe()}")
+
+    def duration_independent(self) -> bool:
+        return self.envelope == "rect"
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        env = _envelope(self.envelope, v.get("sigma"), t, dur)
+        carrier = np.sin(2 * np.pi * v["frequency"] * t + v["phase"])
+        return v["offset"] + v["amplitude"] * env * carrier
+
+
+@dataclass(frozen=True)
+class Chirp(Segment):
+    """Linear chirp ``offset + amplitude * sin(2π (f0 t + (f1 - f0) t² / 2T) + phase)``."""
+
+    f_start: Num = 0.0
+    f_stop: Num = 0.0
+    amplitude: Num = 0.0
+    phase: Num = 0.0
+    offset: Num = 0.0
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        f0 = v["f_start"]
+        ph = 2 * np.pi * (f0 * t + (v["f_stop"] - f0) * t * t / (2 * dur)) + v["phase"]
+        return v["offset"] + v["amplitude"] * np.sin(ph)
+
+
+@dataclass(frozen=True)
+class Arbitrary(Segment):
+    """``offset + amplitude * f(t, duration)`` with ``f`` a registered vectorised function."""
+
+    function: str = ""
+    amplitude: Num = 1.0
+    offset: Num = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.function, str):
+            object.__setattr__(self, "function", function_name(self.function))
+        get_function(self.function)
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        out = get_function(self.function)(np.broadcast_to(t, np.broadcast(t, dur).shape), dur)
+        return v["offset"] + v["amplitude"] * np.asarray(out, dtype=float)
+
+
+@dataclass(frozen=True)
+class Marker(Segment):
+    """Digital marker level (``state`` 0 or 1) for ``duration``; on marker lanes only."""
+
+    state: int = 1
+    kind: ClassVar[str] = "marker"
+    constant: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if self.state not in (0, 1):
+            raise SequencerError(f"marker state must be 0 or 1, got {self.state!r}")
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        return np.full(np.broadcast(t, dur).shape, float(self.state))
+
+
+@dataclass(frozen=True)
+class Acquire(Segment):
+    """Acquisition window ``name`` for ``duration``; placed on a digitizer-channel lane."""
+
+    name: str = "signal"
+    kind: ClassVar[str] = "acquire"
+    constant: ClassVar[bool] = True
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        return np.zeros(np.broadcast(t, dur).shape)
+
+
+@dataclass(frozen=True)
+class Gap(Segment):
+    """Idle time on any lane: analog lanes hold their last value, markers stay low."""
+
+    kind: ClassVar[str] = "gap"
+    constant: ClassVar[bool] = True
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        raise SequencerError("Gap has no samples of its own")  # compile pads instead
+
+
+SEGMENT_TYPES: dict[str, type[Segment]] = {
+    c.__name__: c for c in (Hold, Ramp, Burst, Chirp, Arbitrary, Marker, Acquire, Gap)
+}
