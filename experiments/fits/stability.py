@@ -25,8 +25,8 @@ from numpy.typing import ArrayLike
 class StabilityFit:
     slope_dot1: float  # dP2/dP1 of the dot-1 lines (steep)
     slope_dot2: float  # dP2/dP1 of the dot-2 lines (shallow)
-    n_lines_dot1: int
-    n_lines_dot2: int
+    n_segments_dot1: int
+    n_segments_dot2: int
 
     @property
     def cross_ratio_12(self) -> float:
@@ -44,7 +44,7 @@ class StabilityFit:
 
     def as_dict(self) -> dict[str, object]:
         return {"slope_dot1": self.slope_dot1, "slope_dot2": self.slope_dot2,
-                "n_lines_dot1": self.n_lines_dot1, "n_lines_dot2": self.n_lines_dot2,
+                "n_segments_dot1": self.n_segments_dot1, "n_segments_dot2": self.n_segments_dot2,
                 "cross_ratio_12": self.cross_ratio_12, "cross_ratio_21": self.cross_ratio_21,
                 "virtual_gate_matrix": self.virtual_gate_matrix.tolist()}
 
@@ -121,7 +121,10 @@ def _best_shear(rows: np.ndarray, pos: np.ndarray, size: np.ndarray, reach: int,
     a, b = np.nonzero(near)
     if a.size == 0:
         return 0.0, 0
-    drow, dpos, w = dr[a, b], dp[a, b], size[a] * size[b]
+    drow, dpos = dr[a, b], dp[a, b]
+    # only pairs at least reach/2 apart are scored: positions are quantised to whole pixels,
+    # and close pairs would reward zero shear (runs of equal positions along a steep line)
+    w = np.where(drow >= max(1, reach // 2), size[a] * size[b], 0.0)
 
     def score(shear: np.ndarray) -> np.ndarray:
         mis = dpos[None, :] + shear[:, None] * drow[None, :]

@@ -1,0 +1,111 @@
+"""`dotstack mock-lab serve` as a lab uses it: a separate process, reached over PyVISA."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from qcodes.instrument import Instrument
+
+from dotstack.station import LabStation
+
+
+def _free_port_block(n: int = 2) -> int:
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + n < 65535:
+            try:
+                socks = []
+                for k in range(n):
+                    t = socket.socket()
+                    t.bind(("127.0.0.1", base + k))
+                    socks.append(t)
+                for t in socks:
+                    t.close()
+                return base
+            except OSError:
+                for t in socks:
+                    t.close()
+    raise RuntimeError("no free port block")
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[int, list[str]]]:
+    base = _free_port_block()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dotstack.cli", "mock-lab", "serve", "--base-port", str(base), "--seed", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline().strip() for _ in range(2)]
+    try:
+        yield base, lines
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        Instrument.close_all()
+
+
+def test_serve_prints_addresses_and_upstream_drivers_see_the_physics(served: tuple[int, list[str]]) -> None:
+    from qcodes.instrument_drivers.Keysight import Keysight34465A
+    from qcodes_contrib_drivers.drivers.QDevil.QDAC2 import QDac2
+
+    base, lines = served
+    assert lines[0].split() == ["qdac", f"TCPIP0::127.0.0.1::{base}::SOCKET"]
+    assert lines[1].split() == ["dmm", f"TCPIP0::127.0.0.1::{base + 1}::SOCKET"]
+    qdac = QDac2("up_qdac", lines[0].split()[1], visalib="@py")
+    dmm = Keysight34465A("up_dmm", lines[1].split()[1], visalib="@py")
+    dmm.NPLC(1)
+    # the sensor plunger (channel 6) across a Coulomb peak: the current rises and falls
+    currents = []
+    for s in np.linspace(-0.004, 0.004, 17):
+        qdac.ch06.dc_constant_V(float(s))
+        time.sleep(0.002)
+        currents.append(dmm.volt() / 1e8)
+    currents_a = np.array(currents)
+    assert currents_a.max() > 2 * currents_a.min() > 0
+    # sweeping a plunger adds electrons to the double dot: the sensor current jumps at each one
+    top = int(np.argmax(currents_a))
+    half = (currents_a[top] + currents_a.min()) / 2
+    rising = np.linspace(-0.004, 0.004, 17)[: top + 1]
+    flank = float(np.interp(half, currents_a[: top + 1], rising))  # mid-height, rising side
+    qdac.ch06.dc_constant_V(flank)
+    trace = []
+    for p1 in np.linspace(-0.1, 0.1, 41):
+        qdac.ch01.dc_constant_V(float(p1))
+        time.sleep(0.001)
+        trace.append(np.mean([dmm.volt() for _ in range(3)]) / 1e8)
+    jumps = np.abs(np.diff(trace))
+    assert np.sort(jumps)[-2] > 4 * np.median(jumps)  # at least two transitions stand out
+
+
+def test_station_connects_to_a_served_lab(served: tuple[int, list[str]]) -> None:
+    base, _ = served
+    text = f"""
+instruments:
+  qdac: {{type: dotstack.drivers.qdac2.QDac2}}
+  dmm: {{type: qcodes.instrument_drivers.Keysight.Keysight34465A}}
+dotstack:
+  mock: {{connect: 127.0.0.1, base_port: {base}}}
+  gates:
+    S: {{instrument: qdac, channel: 6, limits: [-0.1, 0.1], max_ramp_rate: 5, max_step: 0.01}}
+  readout:
+    sensor: {{instrument: dmm, gain: 1.0e8, nplc: 1}}
+"""
+    with LabStation.from_yaml(text) as station:
+        assert station.mock_lab is None and station.ground_truth() is None
+        station.gate("S").set(0.05)  # a ramp over the socket, read back from the instrument
+        assert station.gate("S").get() == pytest.approx(0.05, abs=1e-6)
+        assert 1e-12 < station.readout().read() < 1e-8
