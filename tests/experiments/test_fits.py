@@ -44,7 +44,7 @@ def test_sensor_fit_finds_peak_and_flank() -> None:
     assert fit.slope > 0
     falling = fit_sensor_peaks(v, i, prefer="falling")
     assert falling.operating_point > fit.peak and falling.slope < 0
-    with pytest.raises(ValueError, match="no Coulomb peak|flat"):
+    with pytest.raises(ValueError, match=r"no Coulomb peak|flat"):
         fit_sensor_peaks(v, np.full_like(v, 1e-10))
 
 

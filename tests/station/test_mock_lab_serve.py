@@ -43,7 +43,8 @@ def served() -> Iterator[tuple[int, list[str]]]:
     base = _free_port_block()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dotstack.cli", "mock-lab", "serve", "--base-port", str(base), "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None
     lines = [proc.stdout.readline().strip() for _ in range(2)]

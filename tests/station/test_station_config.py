@@ -45,7 +45,7 @@ def test_yaml_exponent_without_sign_is_a_number() -> None:
     ("edit", "key"),
     [
         (("type: dotstack.drivers.qdac2.QDac2", "type: dotstack.drivers.nope.Nope"), "instruments.qdac.type"),
-        (("type: dotstack.drivers.qdac2.QDac2", "type: dotstack.drivers.qdac2.Nope"), "instruments.qdac.type"),
+        (("type: dotstack.drivers.qdac2.QDac2", "type: dotstack.drivers.qdac2.Nop"), "instruments.qdac.type"),
         (("instrument: qdac, channel: 1", "instrument: qdacx, channel: 1"), "dotstack.gates.P1.instrument"),
         (("channel: 1,", "channel: -1,"), "dotstack.gates.P1.channel"),
         (("limits: [-0.5, 0.5]", "limits: [0.5]"), "dotstack.gates.P1.limits"),
