@@ -12,7 +12,7 @@ goes into the run's ``meta/fit``), and plotted to a PNG beside the store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,7 @@ def charge_stability(
 
 
 #: Experiments by the name `dotstack run` knows them.
-EXPERIMENTS = {
+EXPERIMENTS: dict[str, Callable[..., RunResult]] = {
     "pinch_off": pinch_off,
     "sensor_scan": sensor_scan,
     "charge_stability": charge_stability,

@@ -122,10 +122,10 @@ def repeat(item: Schedule | Block, count: int) -> Schedule:
 def iq_burst(i_lane: str, q_lane: str, duration: Num, frequency: Num, amplitude: Num,
              phase: float = 0.0, envelope: Envelope = "rect", sigma: Num = 0.25) -> Schedule:
     """IQ pair: ``I = A env cos(2π f t + φ)`` on ``i_lane``, ``Q = A env sin(...)``."""
-    common = dict(duration=duration, frequency=frequency, amplitude=amplitude,
-                  envelope=envelope, sigma=sigma)
-    i_seg = Burst(phase=phase + np.pi / 2, **common)
-    q_seg = Burst(phase=phase, **common)
+    i_seg = Burst(duration=duration, frequency=frequency, amplitude=amplitude,
+                  phase=phase + np.pi / 2, envelope=envelope, sigma=sigma)
+    q_seg = Burst(duration=duration, frequency=frequency, amplitude=amplitude,
+                  phase=phase, envelope=envelope, sigma=sigma)
     return par({i_lane: i_seg, q_lane: q_seg})
 
 

@@ -125,7 +125,7 @@ def sensor_potential_phase(device: DeviceParams, gates: Mapping[str, ArrayLike],
     k1, k2 = device.sensor_dot_coupling_ev
     ns = _linear(cs, v, device.sensor_offset_charge)
     coupling = k1 * (state.n1 - state.induced1) + k2 * (state.n2 - state.induced2)
-    return np.asarray(ns + 0.5 - (coupling + shift_ev) / ec_s)
+    return np.asarray(ns + 0.5 - (coupling + np.asarray(shift_ev, dtype=float)) / ec_s)
 
 
 def sensor_lineshape(device: DeviceParams, u: ArrayLike) -> Array:

@@ -39,12 +39,13 @@ def _free_port_block(n: int = 2) -> int:
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[int, list[str]]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list[str]]]:
     base = _free_port_block()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dotstack.cli", "mock-lab", "serve", "--base-port", str(base), "--seed", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path_factory.mktemp("serve"),  # not the source tree: its ./dotstack lacks the mapping
     )
     assert proc.stdout is not None
     lines = [proc.stdout.readline().strip() for _ in range(2)]
