@@ -53,16 +53,18 @@ from dotstack.sequencer.segments import (
 from dotstack.sequencer.serialize import from_json, to_json
 from dotstack.sequencer.targets import AwgTarget, DigitizerTarget
 from dotstack.sequencer.virtual_gates import VirtualGateLayer, VirtualGates
+from dotstack.sequencer.waves import DenseChunk, RunChunk, WaveStore
 
 compile = compile_schedule
 
 __all__ = [
     "ATS9360", "AWG5208", "Acquire", "AcquisitionProgram", "AcquisitionWindow", "Arbitrary",
     "AwgLimits", "AwgTarget", "Axis", "BiasT", "BiasTDroopWarning", "Block", "Burst", "Chirp",
-    "Compiled", "DigitizerLimits", "DigitizerTarget", "Gap", "Hold", "LimitError", "Marker",
-    "Padding", "Param", "Program", "Ramp", "Repeat", "Schedule", "Segment", "SequenceTable",
-    "SequencerError", "Step", "Sweep", "UnregisteredFunctionError", "VirtualGateLayer",
-    "VirtualGates", "Waveform", "Window", "axis", "compile", "compile_schedule", "cut_step",
-    "evaluate", "from_json", "get_function", "iq_burst", "par", "plot_program", "plot_schedule",
-    "register_function", "render", "render_markers", "repeat", "seq", "sweep", "to_json",
+    "Compiled", "DenseChunk", "DigitizerLimits", "DigitizerTarget", "Gap", "Hold", "LimitError",
+    "Marker", "Padding", "Param", "Program", "Ramp", "Repeat", "RunChunk", "Schedule", "Segment",
+    "SequenceTable", "SequencerError", "Step", "Sweep", "UnregisteredFunctionError",
+    "VirtualGateLayer", "VirtualGates", "WaveStore", "Waveform", "Window", "axis", "compile",
+    "compile_schedule", "cut_step", "evaluate", "from_json", "get_function", "iq_burst", "par",
+    "plot_program", "plot_schedule", "register_function", "render", "render_markers", "repeat",
+    "seq", "sweep", "to_json",
 ]

@@ -212,6 +212,34 @@ class GroupAssembler:
         scaled = v * (1.0 / lim.lsb) if lim.mid == 0 else (v - lim.mid) * (1.0 / lim.lsb)
         return np.rint(scaled, out=scaled if scaled is not v else None).astype(np.int16)
 
+    def window_runs(self, c: int, a: int, b: int
+                    ) -> tuple[npt.NDArray[Any], IntArray, npt.NDArray[np.uint8] | None] | None:
+        """Samples [a, b) of channel ``c`` as runs if it only holds there, else None.
+
+        Returns (codes (n, runs), run lengths, marker bits per run or None); row ``i`` of
+        :meth:`window` equals ``np.repeat(codes[i], lengths)``.
+        """
+        src = self.sources[c]
+        edges = {a}
+        for sub in self.subs[c]:
+            lo, hi = self._out_range(sub.s, sub.e, src.delay)
+            lo, hi = max(lo, a), min(hi, b)
+            if hi <= lo:
+                continue
+            if not sub.const:
+                return None
+            edges.add(lo)
+        for s, e, _ in self.marks[c] if src.markers else ():
+            lo, hi = self._out_range(s, e, src.delay)
+            if a < lo < b and hi > lo:
+                edges.add(lo)
+        starts = sorted(edges)
+        lengths = np.diff(np.array([*starts, b], dtype=np.int64))
+        codes = np.concatenate([self.level_codes(c, x) for x in starts], axis=1)
+        bits = (np.array([self.marker_bits(c, x) for x in starts], dtype=np.uint8)
+                if src.markers else None)
+        return codes, lengths, bits
+
     def level_codes(self, c: int, a: int) -> npt.NDArray[Any]:
         """Per-point value at output sample ``a`` of a constant stretch, shape (n, 1)."""
         data, _ = self.window(c, a, a + 1)

@@ -148,6 +148,8 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
                     codes = asm.level_codes(c, win.start)
                     bits = asm.marker_bits(c, win.start) if sources[c].markers else None
                     idx[:, w, c] = pool.add_constant(codes[:, 0], win.length, bits)
+                elif (runs := asm.window_runs(c, win.start, win.stop)) is not None:
+                    idx[:, w, c] = pool.add_runs(*runs)
                 else:
                     data, marks, fp = asm.window_fp(c, win.start, win.stop)
                     idx[:, w, c] = pool.add_rows(data, marks, fp)
@@ -163,8 +165,7 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
     table = finish_table(rows, tl.sweep, target, packed)
     pool.check(target.name, sources, table)
     return Program(target.name, lim, tuple(s.name for s in sources), target.output,
-                   tuple(pool.data), tuple(pool.marks), table, target.markers, point_starts,
-                   tuple(padding), packed)
+                   pool.store(), table, target.markers, point_starts, tuple(padding), packed)
 
 
 def _rows(tl: Timeline, per_group: list[tuple[Group, list[Window], Any]],
@@ -224,9 +225,9 @@ def _pack(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
             mk = None if marks is None else np.ascontiguousarray(marks[0])
         main = n_super if sizes[-1] == k else n_super - 1
         if main:
-            wave[:main, c] = pool.add_patterns(codes[:main * k].reshape(main, -1),
-                                               np.tile(lengths, k),
-                                               None if mk is None else np.tile(mk, k))
+            wave[:main, c] = pool.add_runs(codes[:main * k].reshape(main, -1),
+                                           np.tile(lengths, k),
+                                           None if mk is None else np.tile(mk, k))
         if main < n_super:
             n_last = int(sizes[-1])
             last = codes[main * k:].reshape(1, -1)
@@ -236,7 +237,7 @@ def _pack(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
                 last = np.concatenate([last, last[:, -1:]], axis=1)
                 lens = np.concatenate([lens, [extra]])
                 mks = None if mks is None else np.concatenate([mks, mks[-1:]])
-            wave[main:, c] = pool.add_patterns(last, lens, mks)
+            wave[main:, c] = pool.add_runs(last, lens, mks)
     rows = {"waveform": wave, "repeat": np.ones(n_super, dtype=np.int64),
             "point_row": np.repeat(np.arange(n_super), sizes)}
     return rows, k, extra

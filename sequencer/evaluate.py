@@ -34,7 +34,10 @@ def evaluate_point(schedule: Schedule, params: dict[str, float], sample_rate: fl
     last = dict.fromkeys(kinds, 0.0)
     for block in schedule.blocks():
         lane_data: dict[str, npt.NDArray[np.float64]] = {}
+        length = 0  # every lane counts, also one holding only gaps
         for lane, segs in block.lanes:
+            total = sum(_value(s, "duration", params) for s in segs)
+            length = max(length, int(np.round(total * sample_rate)))
             if lane not in kinds:
                 continue
             parts, cum, start = [], 0.0, 0
@@ -54,7 +57,6 @@ def evaluate_point(schedule: Schedule, params: dict[str, float], sample_rate: fl
                     held = float(parts[-1][-1]) if kinds[lane] == "analog" else 0.0
                 start = stop
             lane_data[lane] = np.concatenate(parts) if parts else np.zeros(0)
-        length = max((len(v) for v in lane_data.values()), default=0)
         for lane, kind in kinds.items():
             data = lane_data.get(lane, np.zeros(0))
             if len(data):

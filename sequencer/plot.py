@@ -48,7 +48,7 @@ def plot_program(program: Program, *, ax: Any = None, max_samples: int = 2_000_0
     out = render(program)
     for ch, v in out.items():
         ax.plot(np.arange(len(v)) / sr * 1e6, v, label=ch, lw=0.8)
-    lengths = np.array([len(w) for w in program.waveforms])
+    lengths = program.waveform_lengths
     step_len = lengths[program.table.waveform[:, 0]] * program.table.repeat
     edges = np.concatenate([[0], np.cumsum(step_len)]) / sr * 1e6
     for i, (a, b) in enumerate(pairwise(edges)):
@@ -56,7 +56,7 @@ def plot_program(program: Program, *, ax: Any = None, max_samples: int = 2_000_0
             ax.axvspan(a, b, color="0.93", zorder=0)
     ax.set_xlabel("time (µs)")
     ax.set_ylabel("output (V)")
-    ax.set_title(f"{program.awg}: {len(program.table)} steps, {len(program.waveforms)} "
+    ax.set_title(f"{program.awg}: {len(program.table)} steps, {program.n_waveforms} "
                  "unique waveforms")
     ax.legend(loc="best")
     return ax

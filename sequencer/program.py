@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dotstack.sequencer.limits import AwgLimits, DigitizerLimits
+from dotstack.sequencer.waves import WaveStore
 
 OutputFormat = Literal["int16", "float32"]
 
@@ -74,16 +75,18 @@ class Padding:
 class Program:
     """What one AWG plays: unique waveforms, a sequence table, marker data.
 
-    ``point_starts[p]`` is the output sample where sweep point ``p`` starts (trigger waits
-    not counted); ``point_starts[-1]`` is the total length.
+    ``waves`` holds the unique waveforms compactly (plateaus and packed steps as runs);
+    their samples are materialised on first access to ``waveform_data``/``waveforms``
+    (cached) or row by row with ``waves.row(i)``. ``point_starts[p]`` is the output sample
+    where sweep point ``p`` starts (trigger waits not counted); ``point_starts[-1]`` is the
+    total length.
     """
 
     awg: str
     limits: AwgLimits
     channels: tuple[str, ...]
     output: OutputFormat
-    waveform_data: tuple[npt.NDArray[np.generic], ...]
-    waveform_markers: tuple[npt.NDArray[np.uint8] | None, ...]
+    waves: WaveStore
     table: SequenceTable
     marker_lanes: tuple[tuple[str, str, int], ...]
     point_starts: npt.NDArray[np.int64]
@@ -91,10 +94,29 @@ class Program:
     packed: int = 1  # sweep points per sequence-table group (>1 when steps were packed)
 
     @cached_property
+    def waveform_data(self) -> tuple[npt.NDArray[np.generic], ...]:
+        """Samples of every unique waveform (materialised once, then cached)."""
+        return self.waves.materialise()
+
+    @property
+    def waveform_markers(self) -> tuple[npt.NDArray[np.uint8] | None, ...]:
+        """Marker bits of every unique waveform (None: no markers)."""
+        return self.waves.markers()
+
+    @cached_property
     def waveforms(self) -> tuple[Waveform, ...]:
-        """The unique waveforms (index = sequence-table waveform number)."""
+        """The unique waveforms (index = sequence-table waveform number); materialises."""
         return tuple(Waveform(d, m) for d, m in  # type: ignore[arg-type]
                      zip(self.waveform_data, self.waveform_markers, strict=True))
+
+    @property
+    def n_waveforms(self) -> int:
+        return len(self.waves)
+
+    @property
+    def waveform_lengths(self) -> npt.NDArray[np.int64]:
+        """Samples of each unique waveform (no materialisation)."""
+        return self.waves.lengths
 
     @property
     def n_samples(self) -> int:
@@ -102,11 +124,9 @@ class Program:
 
     def memory_samples(self) -> dict[str, int]:
         """Unique waveform samples stored per channel."""
-        out = {}
-        for c, ch in enumerate(self.channels):
-            used = np.unique(self.table.waveform[:, c])
-            out[ch] = int(sum(len(self.waveform_data[i]) for i in used))
-        return out
+        lengths = self.waves.lengths
+        return {ch: int(lengths[np.unique(self.table.waveform[:, c])].sum())
+                for c, ch in enumerate(self.channels)}
 
     def to_volts(self, data: npt.NDArray[np.generic]) -> npt.NDArray[np.float64]:
         """DAC codes (or float32 volts) -> volts."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -25,6 +26,7 @@ from dotstack.sequencer import (
     Ramp,
     VirtualGateLayer,
     VirtualGates,
+    WaveStore,
     compile_schedule,
     par,
     render,
@@ -123,7 +125,7 @@ def test_round_trip_check_detects_corruption() -> None:
     prog = compile_schedule(sched, [AwgTarget("awg", LIM, ("P1",))]).programs["awg"]
     bad = prog.waveforms[0].data.copy()
     bad[10] += 3
-    object.__setattr__(prog, "waveform_data", (bad,))
+    prog = dataclasses.replace(prog, waves=WaveStore.from_arrays([bad]))
     with pytest.raises(AssertionError):
         assert_round_trip(sched, prog)
 

@@ -105,3 +105,13 @@ def test_dedup_never_changes_output(schedule, lim) -> None:
     assert len(a.waveforms) <= len(b.waveforms)
     contents = {w.data.tobytes() for w in a.waveforms}
     assert len(contents) == len(a.waveforms)  # no duplicates left
+
+
+def test_gap_only_block_counts_in_direct_evaluation() -> None:
+    """Found by hypothesis: a block whose only lane holds a gap still takes time."""
+    sched = seq(par(P1=Gap(1e-9)), par(P2=Hold(1e-9, 0.25)))
+    lim = AwgLimits(sample_rate=SR, granularity=1, min_length=1, amplitude_range=(-1.0, 1.0),
+                    resolution_bits=12)
+    prog = compile_schedule(sched, [AwgTarget("awg", lim, ("P1", "P2"))]).programs["awg"]
+    assert prog.n_samples == 2
+    assert_round_trip(sched, prog)

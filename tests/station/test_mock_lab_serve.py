@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from qcodes.instrument import Instrument
 
+from dotstack.drivers.transport import enable_nodelay
 from dotstack.station import LabStation
 
 
@@ -69,6 +70,9 @@ def test_serve_prints_addresses_and_upstream_drivers_see_the_physics(served: tup
     assert lines[1].split() == ["dmm", f"TCPIP0::127.0.0.1::{base + 1}::SOCKET"]
     qdac = QDac2("up_qdac", lines[0].split()[1], visalib="@py")
     dmm = Keysight34465A("up_dmm", lines[1].split()[1], visalib="@py")
+    # as LabStation does for upstream drivers: pyvisa-py leaves Nagle's algorithm on, so a gate
+    # write could still sit in the client's buffer when the DMM's READ? arrives on its socket
+    assert enable_nodelay(qdac.visa_handle) and enable_nodelay(dmm.visa_handle)
     dmm.NPLC(1)
     # the sensor plunger (channel 6) across a Coulomb peak: the current rises and falls
     currents = []

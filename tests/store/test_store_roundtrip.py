@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -185,3 +187,17 @@ def test_add_meta_after_start(tmp_path, current):
                                               "ground_truth": {"alpha": 0.8, "arr": [0, 1]}}
     meta = xr.open_zarr(str(tmp_path / "m.zarr"), group="meta")
     assert json.loads(meta.ground_truth.item())["alpha"] == 0.8
+
+
+def test_digit_only_id_prefix_is_not_an_index(tmp_path, current, monkeypatch):
+    ax = [Axis("V", "V", "gate", np.arange(2.0))]
+    ids = iter([uuid.UUID("12345678-0000-4000-8000-000000000000"),
+                uuid.UUID("abcdef01-0000-4000-8000-000000000000")])
+    monkeypatch.setattr("dotstack.store.writer.uuid", SimpleNamespace(uuid4=lambda: next(ids)))
+    for name in ["digits", "letters"]:
+        with RunWriter(name, ax, [current], data_dir=tmp_path) as w:
+            w.write_point(0, I=0.0)
+    assert load("123456", data_dir=tmp_path).attrs["name"] == "digits"
+    assert load("1", data_dir=tmp_path).attrs["name"] == "letters"  # short: an index
+    with pytest.raises(RunStoreError, match="index 9999"):
+        load("9999", data_dir=tmp_path)
