@@ -156,6 +156,19 @@ class _Where:
             raise self.error(key, f"expected a mapping, got {type(value).__name__}")
         return dict(value)
 
+    def entry(self, raw: Any, key: str, instruments: Mapping[str, Any],
+              allowed: set[str]) -> tuple[dict[str, Any], str]:
+        """A gate or readout entry: a mapping of known keys naming one of the instruments."""
+        cfg = self.mapping(raw, key)
+        unknown = set(cfg) - allowed - {"instrument"}
+        if unknown:
+            raise self.error(f"{key}.{sorted(unknown)[0]}", "unknown key")
+        instrument = cfg.get("instrument")
+        if instrument not in instruments:
+            raise self.error(f"{key}.instrument",
+                             f"{instrument!r} is not one of the station's instruments {sorted(instruments)}")
+        return cfg, str(instrument)
+
     def number(self, cfg: Mapping[str, Any], name: str, key: str, default: float | None = None) -> float:
         value = cfg.get(name, default)
         if value is None:
@@ -202,14 +215,8 @@ def _mock_config(where: _Where, raw: Any) -> MockConfig | None:
 
 def _gate(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) -> GateConfig:
     key = f"dotstack.gates.{name}"
-    cfg = where.mapping(raw, key)
-    unknown = set(cfg) - {"instrument", "channel", "limits", "max_ramp_rate", "max_step", "unit"}
-    if unknown:
-        raise where.error(f"{key}.{sorted(unknown)[0]}", "unknown key")
-    instrument = cfg.get("instrument")
-    if instrument not in instruments:
-        raise where.error(f"{key}.instrument", f"{instrument!r} is not one of the station's instruments "
-                                               f"{sorted(instruments)}")
+    cfg, instrument = where.entry(raw, key, instruments,
+                                  {"channel", "limits", "max_ramp_rate", "max_step", "unit"})
     channel = cfg.get("channel")
     if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1:
         raise where.error(f"{key}.channel", f"expected a channel number >= 1, got {channel!r}")
@@ -225,23 +232,16 @@ def _gate(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) ->
         )
     except LimitError as exc:
         raise where.error(key, str(exc)) from exc
-    return GateConfig(name, str(instrument), channel, channel_limits, str(cfg.get("unit", "V")))
+    return GateConfig(name, instrument, channel, channel_limits, str(cfg.get("unit", "V")))
 
 
 def _readout(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) -> ReadoutConfig:
     key = f"dotstack.readout.{name}"
-    cfg = where.mapping(raw, key)
-    unknown = set(cfg) - {"instrument", "gain", "nplc", "unit"}
-    if unknown:
-        raise where.error(f"{key}.{sorted(unknown)[0]}", "unknown key")
-    instrument = cfg.get("instrument")
-    if instrument not in instruments:
-        raise where.error(f"{key}.instrument", f"{instrument!r} is not one of the station's instruments "
-                                               f"{sorted(instruments)}")
+    cfg, instrument = where.entry(raw, key, instruments, {"gain", "nplc", "unit"})
     gain = where.number(cfg, "gain", key, 1.0)
     if not gain > 0:
         raise where.error(f"{key}.gain", f"must be > 0, got {gain}")
     nplc = cfg.get("nplc")
     if nplc is not None:
         nplc = where.number(cfg, "nplc", key)
-    return ReadoutConfig(name, str(instrument), gain, nplc, str(cfg.get("unit", "A")))
+    return ReadoutConfig(name, instrument, gain, nplc, str(cfg.get("unit", "A")))

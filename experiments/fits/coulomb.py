@@ -16,6 +16,8 @@ from numpy.typing import ArrayLike
 from scipy.optimize import curve_fit
 from scipy.signal import find_peaks
 
+from dotstack.experiments.fits._data import sorted_xy
+
 _STEEPEST = 2.0 * math.atanh(1.0 / math.sqrt(3.0))  # flank offset in units of w
 
 
@@ -49,16 +51,7 @@ def fit_sensor_peaks(volts: ArrayLike, current: ArrayLike, *, prefer: str = "ris
     """
     if prefer not in ("rising", "falling"):
         raise ValueError(f"prefer must be 'rising' or 'falling', got {prefer!r}")
-    v = np.asarray(volts, float)
-    i = np.asarray(current, float)
-    if v.shape != i.shape or v.ndim != 1:
-        raise ValueError(f"sensor fit needs two 1-D arrays of one length, got {v.shape} and {i.shape}")
-    ok = np.isfinite(v) & np.isfinite(i)
-    v, i = v[ok], i[ok]
-    order = np.argsort(v)
-    v, i = v[order], i[order]
-    if v.size < 7:
-        raise ValueError(f"sensor fit needs at least 7 valid points, got {v.size}")
+    v, i = sorted_xy(volts, current, min_points=7, what="sensor fit")
     base = float(np.percentile(i, 10))
     span = float(np.max(i)) - base
     if not span > 0:

@@ -13,6 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import curve_fit
 
+from dotstack.experiments.fits._data import sorted_xy
+
 
 @dataclass(frozen=True)
 class PinchOffFit:
@@ -39,16 +41,7 @@ def _logistic(v: np.ndarray, v0: float, w: float, i_open: float, offset: float) 
 
 def fit_pinchoff(volts: ArrayLike, current: ArrayLike) -> PinchOffFit:
     """Fit a pinch-off curve; NaN points (not acquired) are ignored."""
-    v = np.asarray(volts, float)
-    i = np.asarray(current, float)
-    if v.shape != i.shape or v.ndim != 1:
-        raise ValueError(f"pinch-off fit needs two 1-D arrays of one length, got {v.shape} and {i.shape}")
-    ok = np.isfinite(v) & np.isfinite(i)
-    v, i = v[ok], i[ok]
-    if v.size < 5:
-        raise ValueError(f"pinch-off fit needs at least 5 valid points, got {v.size}")
-    order = np.argsort(v)
-    v, i = v[order], i[order]
+    v, i = sorted_xy(volts, current, min_points=5, what="pinch-off fit")
     lo, hi = float(np.percentile(i, 5)), float(np.percentile(i, 95))
     span = hi - lo
     if not span > 0:
