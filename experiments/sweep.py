@@ -104,8 +104,11 @@ def gate_sweep(
     if truth is not None:
         meta["ground_truth"] = truth
     data = np.full(shape, np.nan)
+    # scalar points are committed by time (every ~1 s, or 10,000 points): a commit costs a few ms
+    # of the storage thread, which would otherwise compete with acquisition every 100 points
     writer = RunWriter(name, run_axes, quantities, meta=_jsonable(meta),
-                       data_dir=None if data_dir is None else str(data_dir))
+                       data_dir=None if data_dir is None else str(data_dir),
+                       flush_points=10_000, flush_seconds=1.0)
     status = "completed"
     fit: Mapping[str, Any] = {}
     with _progress(progress, name, int(np.prod(shape))) as advance:
@@ -113,15 +116,20 @@ def gate_sweep(
             with writer:
                 for gate_name, volts in (set_gates or {}).items():
                     station.gate(gate_name).set(volts)
-                for index in np.ndindex(*shape):
-                    for k, (axis, gate) in enumerate(zip(axes, gates, strict=True)):
-                        if k == len(axes) - 1 or index[k + 1:] == (0,) * (len(axes) - k - 1):
-                            gate.set(float(axis.values[index[k]]))
+                flat = data.reshape(-1)
+                inner_gate, inner_values = gates[-1], [float(v) for v in axes[-1].values]
+                n_inner = len(inner_values)
+                read, write = meter.read, writer.write_point
+                for k in range(flat.size):
+                    j = k % n_inner
+                    if j == 0 and len(axes) == 2:  # a new row: the outer gate moves first
+                        gates[0].set(float(axes[0].values[k // n_inner]))
+                    inner_gate.set(inner_values[j])
                     if settle:
                         time.sleep(settle)
-                    value = meter.read()
-                    data[index] = value
-                    writer.write_point(index, **{quantity: value})
+                    value = read()
+                    flat[k] = value
+                    write(k, **{quantity: value})
                     advance()
                 if analysis is not None:
                     fit = _analyse(analysis, {quantity: data, **{a.gate: np.asarray(a.values) for a in axes}})
