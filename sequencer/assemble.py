@@ -234,7 +234,7 @@ class GroupAssembler:
             if a < lo < b and hi > lo:
                 edges.add(lo)
         starts = sorted(edges)
-        lengths = np.diff(np.array([*starts, b], dtype=np.int64))
+        lengths = np.diff(np.array([*starts, b], dtype=np.int64)).astype(np.int64)
         codes = np.concatenate([self.level_codes(c, x) for x in starts], axis=1)
         bits = (np.array([self.marker_bits(c, x) for x in starts], dtype=np.uint8)
                 if src.markers else None)
