@@ -1,76 +1,93 @@
-"""In-memory point buffer of a RunWriter: a growable window over the flat point index."""
+"""In-memory point buffer of a RunWriter: fixed-size blocks of the flat point index, reused.
+
+Block ``b`` holds flat points ``[b * size, (b + 1) * size)`` of every quantity. The writer
+chooses ``size`` = one chunk along the flat index where it can, so a complete block is one
+whole zarr chunk. Handed-over blocks go back to a free list once stored: a long run cycles
+through the same few (already paged-in) buffers and never copies or regrows them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from dotstack.store.spec import Quantity
 
+Spec = tuple[str, tuple[int, ...], np.dtype]
+
+
+class Block:
+    """Buffers for flat points [start, start + size); ``mask[i]``: point start + i written."""
+
+    __slots__ = ("bufs", "mask", "n", "start")
+
+    def __init__(self, specs: Sequence[Spec], size: int) -> None:
+        self.bufs = tuple((name, np.empty((size, *shape), dtype)) for name, shape, dtype in specs)
+        self.mask = np.zeros(size, dtype=bool)
+        self.start = 0
+        self.n = 0
+
+    def reset(self, start: int) -> None:
+        self.start = start
+        self.n = 0
+        self.mask[:] = False
+
 
 @dataclass(frozen=True)
 class Batch:
-    """Points handed to the store: ``mask[i]`` says flat point ``start + i`` was written."""
+    """Blocks handed to the store (in flat order) and append-mode first-axis values by row."""
 
-    start: int
-    bufs: tuple[tuple[str, np.ndarray], ...]
-    mask: np.ndarray
-    outer: dict[int, float] = field(default_factory=dict)
+    blocks: tuple[Block, ...]
+    outer: dict[int, float]
 
 
 class Window:
-    """Buffers for flat points [start, start + cap); ``n`` of them written (``mask``)."""
+    """Blocks being filled (``live``); ``n`` points written since the last hand-over."""
 
-    def __init__(self, quantities: Sequence[Quantity], cap: int, inner: int) -> None:
+    def __init__(self, quantities: Sequence[Quantity], size: int, inner: int,
+                 max_bytes: int) -> None:
+        self.size = max(1, size)
         self._inner = max(1, inner)
-        self._specs = [(q.name, q.shape, np.dtype(q.dtype)) for q in quantities]
-        self.point_bytes = sum(q.point_bytes for q in quantities)
-        self.start = 0
-        self.n = 0
-        self.cap = 0
-        self._alloc(max(1, cap))
-
-    def _alloc(self, cap: int) -> None:
-        self.cap = cap
-        self.bufs = tuple((name, np.empty((cap, *shape), dtype)) for name, shape, dtype
-                          in self._specs)
-        self.mask = np.zeros(cap, dtype=bool)
+        self._specs: list[Spec] = [(q.name, q.shape, np.dtype(q.dtype)) for q in quantities]
+        self.block_bytes = self.size * sum(q.point_bytes for q in quantities)
+        self.max_blocks = max(2, max_bytes // max(1, self.block_bytes))
+        self.live: dict[int, Block] = {}
         self.outer: dict[int, float] = {}
+        self.n = 0
+        self._free: list[Block] = []
+        self._held = 0  # blocks handed over and not yet released
 
-    def ensure(self, size: int) -> None:
-        """Grow (doubling) so that positions [0, size) exist, keeping the contents."""
-        if size <= self.cap:
-            return
-        old_bufs, old_mask, outer = self.bufs, self.mask, self.outer
-        self._alloc(max(size, 2 * self.cap))
-        for (_, new), (_, old) in zip(self.bufs, old_bufs, strict=True):
-            new[: old.shape[0]] = old
-        self.mask[: old_mask.size] = old_mask
-        self.outer = outer
+    def full(self) -> bool:
+        """True when one more block would exceed the memory budget."""
+        return len(self.live) + self._held >= self.max_blocks
 
-    def hi(self) -> int:
-        """One past the last written position."""
-        return int(np.flatnonzero(self.mask)[-1]) + 1 if self.n else 0
+    def open(self, b: int) -> Block:
+        """The live block number ``b``, taken from the free list (or made) if needed."""
+        blk = self.live.get(b)
+        if blk is None:
+            blk = self._free.pop() if self._free else Block(self._specs, self.size)
+            blk.reset(b * self.size)
+            self.live[b] = blk
+        return blk
 
-    def take(self, cut: int | None = None) -> Batch:
-        """Hand over positions [0, cut) (all if None); the rest stays, re-based."""
-        hi = self.hi()
-        cut = hi if cut is None else cut
-        batch = Batch(self.start, tuple((n, b[:cut]) for n, b in self.bufs),
-                      self.mask[:cut].copy(), {})
-        rest_bufs = [b[cut:hi] for _, b in self.bufs]
-        rest_mask = self.mask[cut:hi]
+    def take(self, whole_only: bool) -> Batch:
+        """Hand over the complete blocks (``whole_only``, if there are any), else all blocks."""
+        keys = sorted(b for b, blk in self.live.items() if blk.n == self.size) if whole_only \
+            else []
+        blocks = tuple(self.live.pop(b) for b in keys or sorted(self.live))
+        self._held += len(blocks)
+        self.n = sum(blk.n for blk in self.live.values())
         outer = self.outer
-        self._alloc(self.cap)
-        self.start += cut
-        self.n = int(np.count_nonzero(rest_mask))
-        for (_, new), old in zip(self.bufs, rest_bufs, strict=True):
-            new[: old.shape[0]] = old
-        self.mask[: rest_mask.size] = rest_mask
-        if outer:
-            batch.outer.update(outer)
-            first = self.start // self._inner  # a row straddling the cut is written again
+        if self.live:  # keep rows still being filled: they are written again
+            first = min(blk.start for blk in self.live.values()) // self._inner
             self.outer = {r: v for r, v in outer.items() if r >= first}
-        return batch
+        else:
+            self.outer = {}
+        return Batch(blocks, outer)
+
+    def release(self, batch: Batch) -> None:
+        """Return a stored batch's blocks to the free list."""
+        self._held -= len(batch.blocks)
+        self._free.extend(batch.blocks)

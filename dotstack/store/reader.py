@@ -43,21 +43,22 @@ def resolve_run(
     storage_options: Mapping[str, Any] | None = None,
 ) -> str:
     """The store location of ``run``: a path/URL, a run id or unique id prefix, or an index
-    into ``list_runs(data_dir)`` (0 = oldest, -1 = newest)."""
+    into ``list_runs(data_dir)`` (0 = oldest, -1 = newest). A string of digits is an index,
+    unless it has 4 or more digits and starts a run id."""
     if isinstance(run, os.PathLike):
         return os.fspath(run)
     if isinstance(run, str) and (is_url(run) or os.path.exists(run)):
         return run
     where = os.fspath(data_dir or default_data_dir())
-    if isinstance(run, int | np.integer) or re.fullmatch(r"-?\d+", str(run)):
-        runs = list_runs(where, storage_options=storage_options)
+    runs = list_runs(where, storage_options=storage_options)
+    prefix = str(run).lower()
+    hits = [r for r in runs if r.id.startswith(prefix)] if isinstance(run, str) else []
+    if isinstance(run, int | np.integer) or (
+            re.fullmatch(r"-?\d+", prefix) and (len(prefix) < 4 or not hits)):
         i = int(run)
         if not -len(runs) <= i < len(runs):
             raise RunStoreError(f"run index {i} out of range: {len(runs)} runs in {where!r}")
         return runs[i].path
-    prefix = str(run).lower()
-    hits = [r for r in list_runs(where, storage_options=storage_options)
-            if r.id.startswith(prefix)]
     if len(hits) == 1:
         return hits[0].path
     if not hits:

@@ -60,8 +60,9 @@ class Axis:
 class Quantity:
     """A measured data variable; ``shape``/``dims`` describe one point (``()`` for a scalar).
 
-    ``compressor``: ``"lz4"`` (blosc-lz4 + shuffle, default), ``"zstd"`` (smaller, slower) or
-    None (raw bytes: fastest for noise-dominated records, which lz4 shrinks by only ~5 %).
+    ``compressor``: ``"lz4"`` (blosc-lz4 + bit shuffle, default: 2-6x smaller on 12-bit
+    digitizer signals, 1.2x on pure noise, >= 1 GB/s), ``"zstd"`` (blosc-zstd + bit shuffle:
+    smaller still, ~2-3x slower) or None (raw bytes: least CPU).
     """
 
     name: str

@@ -1,12 +1,13 @@
 """RunWriter: stream one run into a zarr v3 group in xarray layout, safe against SIGKILL.
 
-Points are buffered in memory and handed to one background worker after ``flush_points``
-points or ``flush_seconds`` seconds (checked on every write), whichever comes first; at most one
-flush is in flight and points arriving meanwhile join the next one, so acquisition never waits
-for storage. A flush writes the data chunks, then (append mode) grows the arrays, then commits:
-one atomic write of the root ``zarr.json`` carrying ``n_valid`` (the committed prefix of the
-flat point index) and consolidated metadata of every array. A reader therefore sees either the
-previous commit or the next one, never a mix; a killed writer loses only uncommitted points.
+Points are buffered in memory, in reused blocks of one chunk each (``buffer``), and handed to
+one background storage thread (``committer``) after ``flush_points`` points or ``flush_seconds``
+seconds (checked on every write), whichever comes first: complete blocks if there are any, else
+all. At most one flush is in flight; points arriving meanwhile join the next one, so acquisition
+waits for storage only when 32 MiB of blocks are being filled (as much again may be stored).
+A flush writes the data chunks, then commits ``n_valid`` in one atomic write of the root
+``zarr.json``: a reader sees the previous commit or the next, and a killed writer loses only
+uncommitted points.
 
 The location is a local path or any fsspec URL, e.g. ``s3://bucket/runs`` with
 ``storage_options={"key": ..., "secret": ..., "client_kwargs": {"endpoint_url": URL}}`` (s3fs).
@@ -26,26 +27,16 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
-import zarr
 
 import dotstack
 from dotstack.store import _zarrio as zio
-from dotstack.store.buffer import Batch, Window
+from dotstack.store.buffer import Batch, Block, Window
+from dotstack.store.committer import Committer
 from dotstack.store.location import default_data_dir, run_path
-from dotstack.store.spec import (
-    FORMAT_VERSION,
-    Axis,
-    Quantity,
-    RunStoreError,
-    chunk_shape,
-    flat_chunk,
-    flat_chunk_len,
-    flat_regions,
-    true_runs,
-)
+from dotstack.store.spec import FORMAT_VERSION, Axis, Quantity, RunStoreError
 
 STATUSES = ("completed", "aborted", "failed")
-_BUFFER_BYTES = 64 << 20
+_BUFFER_BYTES = 32 << 20
 
 
 def _utc() -> str:
@@ -92,7 +83,7 @@ class RunWriter:
         self._inner = math.prod(self.sweep_shape[1:])
         self._total = None if self._append else math.prod(self.sweep_shape)
         self._fp, self._fs = int(flush_points), float(flush_seconds)
-        self._attrs: dict[str, Any] = {
+        attrs: dict[str, Any] = {
             "dotstack_run": FORMAT_VERSION, "run_id": self.run_id, "name": name,
             "started": started.isoformat(timespec="milliseconds"), "ended": None,
             "status": "running", "reason": "", "dotstack_version": dotstack.__version__,
@@ -100,19 +91,15 @@ class RunWriter:
             "n_points": self._total, "n_valid": 0,
         }
         docs = {key: self._json(key, doc) for key, doc in (meta or {}).items()}
-        self._group = self._create(point_axes, docs, storage_options)
-        self._doc = zio.read_doc(self._group)
+        self._store = Committer.create(self.path, storage_options, attrs, self.axes,
+                                       self.quantities, point_axes, docs, self._fp)
         self._names = frozenset(q.name for q in self.quantities) | (
             {self.axes[0].name} if self._append else set())
-        self._win = Window(self.quantities, self._fp, self._inner)
-        self._max_points = max(4 * self._fp, _BUFFER_BYTES // max(1, self._win.point_bytes))
-        self._flushed = np.zeros(self._total or 0, dtype=bool)
-        self._extent = 0  # append mode: committed length of the first axis
-        self._n_valid = 0
+        self._win = Window(self.quantities, self._store.block, self._inner, _BUFFER_BYTES)
         self._next = 0
         self._last = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dotstack-store")
-        self._inflight: Future[None] | None = None
+        self._inflight: tuple[Future[None], Batch] | None = None
         self._closed = False
 
     # ---- setup -------------------------------------------------------------------------
@@ -140,54 +127,6 @@ class RunWriter:
                                  f"(dims: {sizes})")
         self.point_axes = tuple(point_axes)
 
-    def _create(self, point_axes: Sequence[Axis], meta: Mapping[str, str],
-                storage_options: Mapping[str, Any] | None) -> zarr.Group:
-        # built in memory, then copied with the root document last (atomic appearance)
-        try:
-            target = zio.target_store(self.path, storage_options)
-        except FileExistsError as e:
-            raise RunStoreError(f"run store {self.path!r} already exists") from e
-        g = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=3,
-                            attributes=self._attrs)
-        flat = flat_chunk_len(8, self._fp, self._total)
-        for i, a in enumerate(self.axes):
-            n = self.sweep_shape[i]
-            if a.values is None:
-                rows = chunk_shape(self.sweep_shape, (), flat)[0]
-                zio.create_array(g, a.name, shape=(0,), chunks=(rows,), dtype=np.dtype("f8"),
-                                 dims=[a.name], attrs=a.attrs())
-            else:
-                arr = zio.create_array(g, a.name, shape=(n,), chunks=(n,),
-                                       dtype=a.values.dtype, dims=[a.name], attrs=a.attrs())
-                arr[:] = a.values
-        for a in point_axes:
-            assert a.values is not None
-            arr = zio.create_array(g, a.name, shape=a.values.shape, chunks=a.values.shape,
-                                   dtype=a.values.dtype, dims=[a.name], attrs=a.attrs())
-            arr[:] = a.values
-        self._chunks: dict[str, tuple[int, ...]] = {}
-        for q in self.quantities:
-            fl = flat_chunk_len(q.point_bytes, self._fp, self._total)
-            ch = chunk_shape(self.sweep_shape, q.shape, fl)
-            self._chunks[q.name] = ch
-            zio.create_array(g, q.name, shape=self.sweep_shape + q.shape, chunks=ch,
-                             dtype=np.dtype(q.dtype), dims=[a.name for a in self.axes] + list(
-                                 q.dims), attrs=q.attrs(), codec=q.compressor)
-        mg = g.create_group("meta")
-        for key, text in meta.items():
-            zio.create_json_doc(mg, key, text)
-        zio.consolidate(g)
-        zio.run([zio.copy_root_last(g.store, target)])
-        g = zarr.open_group(target, mode="r+", use_consolidated=False)
-        fcs = {flat_chunk(self.sweep_shape, ch) for ch in self._chunks.values()}
-        self._flat_chunk = fcs.pop() if len(fcs) == 1 else None
-        self._arrays: dict[str, zarr.Array] = {}
-        for name in [a.name for a in self.axes] + [q.name for q in self.quantities]:
-            node = g[name]
-            assert isinstance(node, zarr.Array)
-            self._arrays[name] = node
-        return g
-
     @staticmethod
     def _json(key: str, doc: Any) -> str:
         try:
@@ -199,11 +138,12 @@ class RunWriter:
     @property
     def n_valid(self) -> int:
         """Points committed to the store (a prefix of the flat index)."""
-        return self._n_valid
+        return self._store.n_valid
 
     @property
     def status(self) -> str:
-        return str(self._attrs["status"])
+        """``running`` until closed, then the status given to ``close``."""
+        return str(self._store.attrs["status"])
 
     # ---- writing -----------------------------------------------------------------------
     def _flat(self, index: int | Sequence[int]) -> int:
@@ -244,15 +184,15 @@ class RunWriter:
         k = self._flat(index)
         self._check_values(values, None)
         w = self._win
-        pos = k - w.start
-        if pos < 0 or pos >= w.cap or not w.n:
-            pos = self._place(k, 1)
-        for name, buf in w.bufs:
+        blk = w.live.get(k // w.size) or self._open(k // w.size)
+        pos = k - blk.start
+        for name, buf in blk.bufs:
             buf[pos] = values[name]
         if self._append:
             w.outer[k // self._inner] = float(values[self.axes[0].name])
-        if not w.mask[pos]:
-            w.mask[pos] = True
+        if not blk.mask[pos]:
+            blk.mask[pos] = True
+            blk.n += 1
             w.n += 1
         self._next = k + 1
         if w.n >= self._fp or time.monotonic() - self._last >= self._fs:
@@ -275,28 +215,30 @@ class RunWriter:
         self._flat(start)
         self._flat(start + n - 1)
         self._check_values(arrays, n)
-        pos = self._place(start, n)
         w = self._win
-        for name, buf in w.bufs:
-            buf[pos : pos + n] = arrays[name]
         if self._append:
             for i, v in enumerate(np.asarray(arrays[self.axes[0].name], dtype=float)):
                 w.outer[(start + i) // self._inner] = float(v)
-        w.n += int(n - np.count_nonzero(w.mask[pos : pos + n]))
-        w.mask[pos : pos + n] = True
+        k = start
+        while k < start + n:  # block by block
+            blk = w.live.get(k // w.size) or self._open(k // w.size)
+            a, z = k - blk.start, min(w.size, start + n - blk.start)
+            for name, buf in blk.bufs:
+                buf[a:z] = np.asarray(arrays[name])[k - start : k - start + z - a]
+            new = int(z - a - np.count_nonzero(blk.mask[a:z]))
+            blk.mask[a:z] = True
+            blk.n += new
+            w.n += new
+            k = blk.start + z
         self._next = start + n
         if w.n >= self._fp or time.monotonic() - self._last >= self._fs:
             self._handoff(force=False)
 
-    def _place(self, k: int, n: int) -> int:
-        """Make the window hold flat points [k, k+n); returns the position of k."""
-        w = self._win
-        if w.n and (k < w.start or k + n - w.start > self._max_points):
+    def _open(self, b: int) -> Block:
+        """Start buffer block ``b``; first hand everything over if the buffer budget is used."""
+        if self._win.full():
             self._handoff(force=True)
-        if not w.n:
-            w.start = k
-        w.ensure(k + n - w.start)
-        return k - w.start
+        return self._win.open(b)
 
     def flush(self) -> None:
         """Commit everything written so far and wait for it."""
@@ -304,116 +246,39 @@ class RunWriter:
         self._collect()
 
     def _handoff(self, *, force: bool) -> None:
+        """Give the storage thread a batch: all blocks (``force``), else the complete ones if
+        any (a partial chunk is kept to be filled); waits only for a flush already in flight."""
         if self._inflight is not None:
-            if not force and not self._inflight.done():
+            if not force and not self._inflight[0].done():
                 return
             self._collect()
-        w = self._win
-        if not w.n:
+        if not self._win.live:
             return
-        cut = None
-        fc = self._flat_chunk
-        if not force and fc:  # count trigger: hand over whole chunks, keep the partial one
-            cut = ((w.start + w.hi()) // fc) * fc - w.start
-        batch = w.take(cut if cut and 0 < cut < w.hi() else None)
+        batch = self._win.take(whole_only=not force)
         self._last = time.monotonic()
-        self._inflight = self._pool.submit(self._commit, batch)
+        self._inflight = (self._pool.submit(self._store.commit, batch), batch)
 
     def _collect(self) -> None:
-        fut, self._inflight = self._inflight, None
-        if fut is None:
+        pending, self._inflight = self._inflight, None
+        if pending is None:
             return
+        fut, batch = pending
         try:
             fut.result()
         except Exception as e:
             raise RunStoreError(f"run {self.path!r}: flush failed: {e}") from e
-
-    # ---- worker side -------------------------------------------------------------------
-    def _commit(self, b: Batch) -> None:
-        runs = [(b.start + a, b.start + z) for a, z in true_runs(b.mask)]
-        if not runs:
-            return
-        if self._append:
-            rows = math.ceil(runs[-1][1] / self._inner)
-            if rows > self._extent:
-                zio.run([self._arrays[n].async_array.resize((rows, *arr.shape[1:]))
-                         for n, arr in self._arrays.items() if self._is_append_array(n)])
-                self._extent = rows
-        # boxes of one array may share a chunk: write them in order, arrays concurrently
-        coros = [self._write_boxes(name, buf, b.start, runs) for name, buf in b.bufs]
-        outer = {r: v for r, v in b.outer.items() if r < self._extent}
-        if self._append and outer:
-            idx = np.array(sorted(outer))
-            vals = np.array([outer[r] for r in idx.tolist()])
-            breaks = np.flatnonzero(np.diff(idx) != 1) + 1
-            coord = self._arrays[self.axes[0].name].async_array
-            for rr, vv in zip(np.split(idx, breaks), np.split(vals, breaks), strict=True):
-                coros.append(coord.setitem(slice(int(rr[0]), int(rr[-1]) + 1), vv))
-        zio.run(coros)
-        self._advance(runs)
-        self._write_root()
-
-    async def _write_boxes(self, name: str, buf: np.ndarray, start: int,
-                           runs: list[tuple[int, int]]) -> None:
-        arr = self._arrays[name].async_array
-        for a, z in runs:
-            off = a
-            for box in flat_regions(self.sweep_shape, a, z):
-                shape = tuple(s.stop - s.start for s in box)
-                cnt = math.prod(shape)
-                data = buf[off - start : off - start + cnt]
-                await arr.setitem(box, data.reshape(shape + data.shape[1:]))
-                off += cnt
-
-    def _is_append_array(self, name: str) -> bool:
-        return name == self.axes[0].name or name in self._chunks
-
-    def _advance(self, runs: list[tuple[int, int]]) -> None:
-        end = runs[-1][1]
-        if end > self._flushed.size:
-            grown = np.zeros(max(end, 2 * self._flushed.size), dtype=bool)
-            grown[: self._flushed.size] = self._flushed
-            self._flushed = grown
-        for a, z in runs:
-            self._flushed[a:z] = True
-        rest = self._flushed[self._n_valid :]
-        gap = np.flatnonzero(~rest)
-        self._n_valid += int(gap[0]) if gap.size else rest.size
-
-    def _write_root(self) -> None:
-        self._attrs["n_valid"] = self._n_valid
-        if self._append:
-            self._attrs["shape"] = [self._extent, *self.sweep_shape[1:]]
-            nodes = self._doc["consolidated_metadata"]["metadata"]
-            for name in self._arrays:
-                if self._is_append_array(name):
-                    nodes[name]["shape"][0] = self._extent
-        self._doc["attributes"] = self._attrs
-        zio.run([zio.write_root_doc(self._group, self._doc)])
-
-    def _add_meta(self, key: str, text: str) -> None:
-        mg = self._group["meta"]
-        assert isinstance(mg, zarr.Group)
-        arr = zio.create_json_doc(mg, key, text)
-        self._doc["consolidated_metadata"]["metadata"][f"meta/{key}"] = zio.read_doc(arr)
-        self._write_root()
-
-    def _finish(self, status: str, reason: str) -> None:
-        self._attrs.update(status=status, reason=reason, ended=_utc())
-        nodes = self._doc["consolidated_metadata"]["metadata"]
-        for name, arr in self._arrays.items():  # re-consolidate from the stored array docs
-            nodes[name] = zio.read_doc(arr)
-        self._write_root()
+        finally:
+            self._win.release(batch)
 
     # ---- metadata and closing ----------------------------------------------------------
     def add_meta(self, key: str, doc: Any) -> None:
         """Store one more JSON document in ``meta/`` (e.g. ground truth known at the end)."""
         if self._closed:
             raise RunStoreError(f"run {self.name!r} is closed")
-        if f"meta/{key}" in self._doc["consolidated_metadata"]["metadata"]:
+        if self._store.has_meta(key):
             raise RunStoreError(f"meta document {key!r} already written")
         text = self._json(key, doc)
-        self._pool.submit(self._add_meta, key, text).result()
+        self._pool.submit(self._store.add_meta, key, text).result()
 
     def close(self, status: str = "completed", reason: str = "") -> None:
         """Commit all points, then record ``status`` and the end time, re-consolidated."""
@@ -430,7 +295,7 @@ class RunWriter:
             error = e
             status, reason = "failed", reason or f"flush failed: {e}"
         try:
-            self._pool.submit(self._finish, status, reason).result()
+            self._pool.submit(self._store.finish, status, reason, _utc()).result()
         finally:
             self._pool.shutdown()
         if error is not None:

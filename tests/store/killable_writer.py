@@ -1,13 +1,15 @@
 """Child process for the SIGKILL test: writes a run and reports each commit on stdout.
 
-Usage: python killable_writer.py PATH MODE   (MODE: grid | append)
-Point k of the grid holds I = k; append record k holds trace = k (all samples), t = k / 10.
+Usage: python killable_writer.py PATH MODE   (MODE: grid | append | records)
+Point k of the grid holds I = k; append record k holds trace = k (all samples), t = k / 10;
+record k of ``records`` (280 kB each, chunks of 8: flushed as whole chunks) holds trace = k.
 Prints "created" once the store exists, then "committed N" after each explicit flush.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 
@@ -25,6 +27,17 @@ def main(path: str, mode: str) -> None:
         for k in range(3000):
             w.write_point(k, I=float(k))
             if k % 97 == 96:
+                w.flush()
+                print(f"committed {w.n_valid}", flush=True)
+    elif mode == "records":
+        q = Quantity("trace", "V", "trace", "float32", (70_000,), ("time",))
+        w = RunWriter("records", [Axis("n", "", "record", np.arange(160))], [q], path=path,
+                      flush_points=8, flush_seconds=600)
+        print("created", flush=True)
+        for k in range(160):
+            w.write_point(k, trace=np.full(70_000, k, np.float32))
+            time.sleep(0.002)
+            if k % 24 == 23:
                 w.flush()
                 print(f"committed {w.n_valid}", flush=True)
     else:

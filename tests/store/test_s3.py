@@ -12,6 +12,7 @@ moto_server = pytest.importorskip("moto.server")
 pytest.importorskip("s3fs")
 
 from dotstack.store import Axis, Quantity, RunWriter, list_runs, load, load_meta  # noqa: E402
+from dotstack.store import _zarrio as zio  # noqa: E402
 
 
 def free_port() -> int:
@@ -53,3 +54,25 @@ def test_s3_roundtrip_and_listing(s3_options):
     runs = list_runs("s3://runs/lab", storage_options=s3_options)
     assert [r.id for r in runs] == [w.run_id] and runs[0].path == w.path
     assert load(-1, data_dir="s3://runs/lab", storage_options=s3_options).sizes == {"V": 30}
+
+
+def test_s3_whole_chunks_written_directly(s3_options, monkeypatch):
+    keys: list[str] = []
+    put = zio.put
+
+    def spy(store, key, data):
+        keys.append(key)
+        put(store, key, data)
+
+    monkeypatch.setattr(zio, "put", spy)
+    rec = np.arange(16, dtype=np.float32)[:, None] * np.ones(70_000, np.float32)
+    q = Quantity("trace", "V", "trace", "float32", (70_000,), ("time",))  # chunks of 8 records
+    with RunWriter("s3rec", [Axis("n", "", "record", np.arange(16))], [q],
+                   data_dir="s3://runs/rec", storage_options=s3_options, flush_points=8,
+                   flush_seconds=600) as w:
+        for k in range(16):
+            w.write_point(k, trace=rec[k])
+    assert sorted(k for k in keys if "/c/" in k) == ["trace/c/0/0", "trace/c/1/0"]
+    ds = load(w.path, storage_options=s3_options)
+    np.testing.assert_array_equal(ds.trace.values, rec)
+    assert ds.attrs["status"] == "completed"

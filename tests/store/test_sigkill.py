@@ -21,6 +21,7 @@ from dotstack.store import load
 
 CHILD = Path(__file__).with_name("killable_writer.py")
 KILLS = 24
+MODES = ("grid", "append", "records")
 
 
 def run_and_kill(path: Path, mode: str, delay: float) -> tuple[list[str], bool]:
@@ -46,7 +47,7 @@ def test_sigkill_at_random_moments(tmp_path):
     rng = random.Random(20240607)
     kills = 0
     for i in range(KILLS):
-        mode = "grid" if i % 2 == 0 else "append"
+        mode = MODES[i % 3]
         path = tmp_path / f"run{i}.zarr"
         lines, killed = run_and_kill(path, mode, rng.uniform(0.0, 0.6))
         kills += killed
@@ -66,6 +67,11 @@ def test_sigkill_at_random_moments(tmp_path):
             flat = ds.I.values.ravel()
             np.testing.assert_array_equal(flat[:n], np.arange(n, dtype=float))
             assert np.isnan(flat[n:]).all()
+        elif mode == "records":  # whole chunks written directly
+            assert plain.trace.dims == ("n", "time")
+            first = ds.trace.values[:, 0]
+            np.testing.assert_array_equal(first[:n], np.arange(n, dtype=float))
+            assert np.isnan(first[n:]).all()
         else:
             assert plain.trace.dims == ("t", "time")
             assert ds.sizes["t"] == n
