@@ -61,7 +61,12 @@ def test_sigkill_at_random_moments(tmp_path):
             plain = xr.open_zarr(str(path))
         n = ds.attrs["n_valid"]
         assert n >= committed, (i, mode, n, committed, lines[-3:])
-        assert ds.attrs["status"] == ("completed" if "closed" in lines else "running")
+        if "closed" in lines:
+            assert ds.attrs["status"] == "completed"
+        else:  # the kill may land after close() committed but before "closed" was printed
+            assert ds.attrs["status"] in ("running", "completed")
+            if ds.attrs["status"] == "completed":
+                assert ds.attrs["n_valid"] == ds.attrs["n_points"] or ds.attrs["n_points"] is None
         if mode == "grid":
             assert plain.I.dims == ("P1", "P2")
             flat = ds.I.values.ravel()
