@@ -18,6 +18,8 @@ just before and just after it; median over the repeats):
            ``datasaver.add_result`` per point (P1 set through the same ``gate.set``)
 Overhead per point = (t_contender - t_bare) / N.  Goal: ours <= 15 µs/point (QCoDeS ~42).
 The same contenders at N=10 give the per-run cost, hence the split "ms per run + µs per point".
+A last line runs both frameworks on instruments that cost nothing (a free gate and readout, and
+QCoDeS parameters with trivial get/set): the framework's own overhead, with nothing to interleave.
 """
 
 from __future__ import annotations
@@ -212,5 +214,88 @@ def report(big: dict[str, Times], per_run: dict[str, Times], n: int, repeats: in
           f"on {os.cpu_count()} CPUs")
 
 
+class _NullGate:
+    """A gate that costs nothing: isolates the framework's own overhead."""
+
+    def __init__(self, name: str) -> None:
+        from dotstack.drivers.protocols import ChannelLimits
+
+        self.name, self.limits, self.value = name, ChannelLimits(-1.0, 1.0), 0.0
+
+    def set(self, volts: float) -> None:
+        self.value = volts
+
+    def get(self) -> float:
+        return self.value
+
+
+class _NullStation:
+    """Just what `gate_sweep` asks of a station, with free gate and readout."""
+
+    def __init__(self) -> None:
+        from dotstack.station_config import StationConfig
+
+        self.config = StationConfig.from_yaml("instruments: {}\ndotstack: {mock: true}")
+        self.gates = {"P1": _NullGate("P1")}
+        self.unit = "A"
+
+    def gate(self, name: str) -> _NullGate:
+        return self.gates[name]
+
+    def readout(self, name: str | None = None) -> _NullStation:
+        return self
+
+    def read(self) -> float:
+        return 1e-10
+
+    def snapshot(self) -> dict[str, Any]:
+        return {}
+
+    def gate_values(self) -> dict[str, float]:
+        return {k: g.get() for k, g in self.gates.items()}
+
+    def ground_truth(self) -> None:
+        return None
+
+
+def framework_only(n: int, repeats: int) -> None:
+    """Both contenders on instruments that cost nothing: the framework's overhead alone."""
+    from qcodes.dataset import Measurement, initialise_or_create_database_at, load_or_create_experiment
+    from qcodes.parameters import Parameter
+
+    base = tempfile.mkdtemp(prefix="dotstack-sweep-null-")
+    values = np.linspace(-0.009, 0.009, n)
+    station = _NullStation()
+    x = Parameter("x", set_cmd=None, initial_value=0.0)
+    y = Parameter("y", get_cmd=lambda: 1e-10)
+    initialise_or_create_database_at(os.path.join(base, "null.db"))
+    exp = load_or_create_experiment("null", sample_name="none")
+    ours_t, qc_t = [], []
+    try:
+        for rep in range(repeats):
+            t0 = time.perf_counter()
+            gate_sweep(station, "null", [SweepAxis("P1", values)],  # type: ignore[arg-type]
+                       data_dir=os.path.join(base, str(rep)), progress=False)
+            ours_t.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            meas = Measurement(exp=exp, name="null")
+            meas.register_parameter(x)
+            meas.register_parameter(y, setpoints=(x,))
+            with contextlib.redirect_stdout(io.StringIO()), meas.run() as saver:
+                for v in values:
+                    x.set(float(v))
+                    saver.add_result((x, float(v)), (y, y.get()))
+            qc_t.append(time.perf_counter() - t0)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    ours_us, qc_us = np.median(ours_t) / n * 1e6, np.median(qc_t) / n * 1e6
+    met = "met" if ours_us <= GOAL_US else "NOT met"
+    print(f"framework only, N={n} (instruments that cost nothing; run creation and closing "
+          f"included; median of {repeats}): ours {ours_us:.1f} µs/point | QCoDeS Measurement "
+          f"{qc_us:.1f} µs/point | ratio ours/QCoDeS {ours_us / qc_us:.2f} | goal <= {GOAL_US:g} "
+          f"µs/point: {met}")
+
+
 if __name__ == "__main__":
     main()
+    framework_only(5000, 3)
