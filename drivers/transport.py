@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import select
 import socket
 import threading
@@ -18,8 +17,9 @@ from typing import Any, Protocol, runtime_checkable
 import pyvisa
 from pyvisa import constants as visa_constants
 
+from dotstack.ieee488 import MessageFramer, format_block
+
 _ENCODING = "latin-1"
-_FRAMING_SPECIAL = re.compile(rb"[\"'#]")
 
 
 class TransportError(RuntimeError):
@@ -56,58 +56,6 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def ieee_block(data: bytes) -> bytes:
-    """IEEE 488.2 definite-length block ``#<n><len><data>``."""
-    length = str(len(data)).encode("ascii")
-    if len(length) > 9:
-        raise ValueError(f"block of {len(data)} bytes is too long for a definite-length header")
-    return b"#" + str(len(length)).encode("ascii") + length + bytes(data)
-
-
-class _Framer:
-    """Splits a byte stream into '\\n'-terminated messages; definite blocks may hold '\\n'.
-
-    Same rules as the mock server's framer (the drivers may not import the mocks).
-    """
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        if not self.buf and data.endswith(b"\n") and _FRAMING_SPECIAL.search(data) is None:
-            return [m[:-1] if m.endswith(b"\r") else m for m in data[:-1].split(b"\n")]
-        self.buf += data
-        out: list[bytes] = []
-        buf = self.buf
-        i = 0
-        start = 0
-        quote = 0
-        block_end = 0
-        while i < len(buf):
-            c = buf[i]
-            if quote:
-                quote = 0 if c == quote else quote
-                if c != 0x0A:
-                    i += 1
-                    continue
-            if c == 0x0A:
-                end = i - 1 if i > max(start, block_end) and buf[i - 1] == 0x0D else i
-                out.append(bytes(buf[start:end]))
-                start = i + 1
-                quote = 0
-            elif c in (0x22, 0x27):
-                quote = c
-            elif c == 0x23 and i > start and buf[i - 1] in b" \t," and i + 1 < len(buf):
-                nd = buf[i + 1] - 0x30
-                digits = bytes(buf[i + 2 : i + 2 + nd])
-                if 1 <= nd <= 9 and len(digits) == nd and digits.isdigit():
-                    i = block_end = i + 2 + nd + int(digits)
-                    continue
-            i += 1
-        del buf[:start]
-        return out
-
-
 class InProcessTransport:
     """Talks to a `MessageHandler` in the same process (no socket), with the same framing.
 
@@ -118,7 +66,7 @@ class InProcessTransport:
     def __init__(self, handler: MessageHandler, *, name: str) -> None:
         self.handler = handler
         self.name = name
-        self._framer = _Framer()
+        self._framer = MessageFramer()
         self._out = bytearray()
         self._lock = threading.Lock()
         self._closed = False
@@ -147,7 +95,7 @@ class InProcessTransport:
 
     def write_block(self, header: str, data: bytes) -> None:
         with self._lock:
-            self._send(header.encode(_ENCODING) + ieee_block(data) + b"\n", header)
+            self._send(header.encode(_ENCODING) + format_block(data) + b"\n", header)
 
     def query_block(self, command: str) -> bytes:
         with self._lock:
@@ -338,7 +286,7 @@ class VisaTransport:
         with self._lock:
             self._check_open(header)
             try:
-                self.resource.write_raw(header.encode(_ENCODING) + ieee_block(data) + b"\n")
+                self.resource.write_raw(header.encode(_ENCODING) + format_block(data) + b"\n")
             except Exception as exc:
                 raise self._fail(header, exc) from exc
 

@@ -1,13 +1,13 @@
 """SCPI mock framework: a command router, IEEE 488.2 common commands, an error queue and a
 loopback TCP server, the base of every SCPI mock instrument."""
 
+from dotstack.ieee488 import MessageFramer, format_block
 from dotstack.mocks.scpi.call import Call
 from dotstack.mocks.scpi.errors import STANDARD_MESSAGES, ScpiError
-from dotstack.mocks.scpi.framing import MessageFramer
 from dotstack.mocks.scpi.model import ScpiModel
 from dotstack.mocks.scpi.router import command
 from dotstack.mocks.scpi.server import ScpiServer, serve_tcp
-from dotstack.mocks.scpi.values import format_block, format_float
+from dotstack.mocks.scpi.values import format_float
 
 __all__ = [
     "STANDARD_MESSAGES",

@@ -8,7 +8,7 @@ import socket
 import threading
 from types import TracebackType
 
-from dotstack.mocks.scpi.framing import MessageFramer
+from dotstack.ieee488 import MessageFramer
 from dotstack.mocks.scpi.model import ScpiModel
 
 log = logging.getLogger(__name__)

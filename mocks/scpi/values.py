@@ -134,14 +134,6 @@ def format_float(x: float) -> str:
     return f"{x:+.8E}"
 
 
-def format_block(data: bytes) -> bytes:
-    """IEEE 488.2 definite-length block ``#<n><len><data>``."""
-    length = str(len(data)).encode("ascii")
-    if len(length) > 9:
-        raise ValueError(f"block of {len(data)} bytes is too long for a definite-length header")
-    return b"#" + str(len(length)).encode("ascii") + length + bytes(data)
-
-
 def unquote(text: str) -> str:
     """The content of an SCPI string ``"..."`` or ``'...'`` (doubled quotes unescaped)."""
     s = text.strip()

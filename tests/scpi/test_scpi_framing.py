@@ -1,6 +1,6 @@
 """Message framing: '\\n' terminators, '\\r' stripping, blocks that hold '\\n', partial reads.
 
-The mock server's framer and the driver-side in-process framer must agree byte for byte.
+One framer (`dotstack.ieee488.MessageFramer`) serves the mock server and the drivers' transports.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 
-from dotstack.drivers.transport import _Framer
 from dotstack.mocks.scpi import MessageFramer, format_block
 
 BLOCK = format_block(b"x\ny\r\n;#12ab\n")
@@ -41,16 +40,12 @@ def _server_framer() -> Feed:
     return MessageFramer().feed
 
 
-def _driver_framer() -> Feed:
-    return _Framer().feed
-
-
-@pytest.mark.parametrize("make", [_server_framer, _driver_framer])
+@pytest.mark.parametrize("make", [_server_framer])
 def test_whole_stream(make: Callable[[], Feed]) -> None:
     assert make()(STREAM) == EXPECTED
 
 
-@pytest.mark.parametrize("make", [_server_framer, _driver_framer])
+@pytest.mark.parametrize("make", [_server_framer])
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
 def test_stream_in_pieces(make: Callable[[], Feed], chunk: int) -> None:
     feed = make()

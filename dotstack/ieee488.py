@@ -1,4 +1,7 @@
-"""Split a byte stream into program messages at '\\n', framing definite-length binary blocks.
+"""IEEE 488.2 message framing shared by the drivers' transports and the mock instruments.
+
+`MessageFramer` splits a byte stream into program messages at '\\n', framing definite-length
+binary blocks; `format_block` writes one.
 
 A block ``#<n><len><data>`` may hold any bytes, '\\n' included: after its header the framer
 skips exactly ``len`` bytes before it looks for the terminator again.  A block is recognised
@@ -106,3 +109,11 @@ class MessageFramer:
         del self._buf[: i + 1]
         self._pos = self._quote = self._block_end = 0
         return msg
+
+
+def format_block(data: bytes) -> bytes:
+    """IEEE 488.2 definite-length block ``#<n><len><data>``."""
+    length = str(len(data)).encode("ascii")
+    if len(length) > 9:
+        raise ValueError(f"block of {len(data)} bytes is too long for a definite-length header")
+    return b"#" + str(len(length)).encode("ascii") + length + bytes(data)
