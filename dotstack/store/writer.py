@@ -39,6 +39,9 @@ STATUSES = ("completed", "aborted", "failed")
 _BUFFER_BYTES = 32 << 20
 
 
+_SCALARS = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
+
+
 def _utc() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -170,6 +173,8 @@ class RunWriter:
             raise KeyError(f"run {self.name!r}: unknown {unknown}, missing {missing} "
                            f"(expected {sorted(self._names)})")
         for q in self.quantities:
+            if n is None and not q.shape and type(values[q.name]) in _SCALARS:
+                continue  # the common case, a plain number: no numpy call
             want = q.shape if n is None else (n, *q.shape)
             got = np.shape(values[q.name])
             if got != want:
