@@ -92,12 +92,9 @@ class Call:
         Out of [min, max] -> -222 Data out of range.
         """
         text = self.text(i)
-        if min is not None and match_choice(text, _MIN):
-            return min
-        if max is not None and match_choice(text, _MAX):
-            return max
-        if default is not None and match_choice(text, _DEF):
-            return default
+        keyword = _keyword(text, min, max, default)
+        if keyword is not None:
+            return keyword
         value = parse_number(text, unit=unit)
         if value != value:  # NaN
             raise ScpiError.illegal_value(f"{self.header}: {text!r}")
@@ -115,12 +112,9 @@ class Call:
     ) -> builtins.int:
         """Parameter ``i`` rounded to an integer (``#H1F`` accepted); bounds as in `float`."""
         text = self.text(i)
-        if min is not None and match_choice(text, _MIN):
-            return min
-        if max is not None and match_choice(text, _MAX):
-            return max
-        if default is not None and match_choice(text, _DEF):
-            return default
+        keyword = _keyword(text, min, max, default)
+        if keyword is not None:
+            return int(keyword)
         number = parse_number(text)
         if not math.isfinite(number):
             raise ScpiError.illegal_value(f"{self.header}: {text!r}")
@@ -157,3 +151,11 @@ class Call:
     def floats(self, i: builtins.int = 0) -> list[builtins.float]:
         """All parameters from ``i`` on as numbers."""
         return [self.float(k) for k in range(i, self.nargs)]
+
+
+def _keyword(text: str, low: float | None, high: float | None, default: float | None) -> float | None:
+    """The value MIN, MAX or DEF stands for, where that bound or default is given; else None."""
+    for word, value in ((_MIN, low), (_MAX, high), (_DEF, default)):
+        if value is not None and match_choice(text, word):
+            return value
+    return None

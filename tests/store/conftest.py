@@ -18,3 +18,19 @@ def axes_2d() -> list[Axis]:
 @pytest.fixture
 def current() -> Quantity:
     return Quantity("I", "A", "sensor current")
+
+
+@pytest.fixture
+def direct_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Keys the committer writes through its direct whole-chunk path (``_zarrio.put``)."""
+    from dotstack.store import _zarrio as zio
+
+    keys: list[str] = []
+    put = zio.put
+
+    def spy(store: object, key: str, data: bytes) -> None:
+        keys.append(key)
+        put(store, key, data)
+
+    monkeypatch.setattr(zio, "put", spy)
+    return keys

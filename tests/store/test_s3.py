@@ -12,7 +12,6 @@ moto_server = pytest.importorskip("moto.server")
 pytest.importorskip("s3fs")
 
 from dotstack.store import Axis, Quantity, RunWriter, list_runs, load, load_meta  # noqa: E402
-from dotstack.store import _zarrio as zio  # noqa: E402
 
 
 def free_port() -> int:
@@ -56,15 +55,8 @@ def test_s3_roundtrip_and_listing(s3_options):
     assert load(-1, data_dir="s3://runs/lab", storage_options=s3_options).sizes == {"V": 30}
 
 
-def test_s3_whole_chunks_written_directly(s3_options, monkeypatch):
-    keys: list[str] = []
-    put = zio.put
-
-    def spy(store, key, data):
-        keys.append(key)
-        put(store, key, data)
-
-    monkeypatch.setattr(zio, "put", spy)
+def test_s3_whole_chunks_written_directly(s3_options, direct_writes):
+    keys = direct_writes
     rec = np.arange(16, dtype=np.float32)[:, None] * np.ones(70_000, np.float32)
     q = Quantity("trace", "V", "trace", "float32", (70_000,), ("time",))  # chunks of 8 records
     with RunWriter("s3rec", [Axis("n", "", "record", np.arange(16))], [q],

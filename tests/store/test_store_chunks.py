@@ -46,21 +46,9 @@ def test_encoder_declines_unknown_chains(tmp_path):
     assert zio.chunk_encoder(zio.call(gzip_array())) is None
 
 
-def count_direct(monkeypatch) -> list[str]:
-    keys: list[str] = []
-    put = zio.put
-
-    def spy(store, key, data):
-        keys.append(key)
-        put(store, key, data)
-
-    monkeypatch.setattr(zio, "put", spy)
-    return keys
-
-
 @pytest.mark.parametrize("codec", ["lz4", None])
-def test_whole_chunks_written_directly_grid(tmp_path, monkeypatch, codec):
-    keys = count_direct(monkeypatch)
+def test_whole_chunks_written_directly_grid(tmp_path, direct_writes, codec):
+    keys = direct_writes
     rec = np.random.default_rng(0).normal(size=(20, 3, 20_000)).astype(np.float32)
     q = Quantity("trace", "V", "trace", "float32", (20_000,), ("time",), compressor=codec)
     axes = [Axis("n", "", "repetition", np.arange(20)), Axis("ch", "", "channel", np.arange(3))]
@@ -76,8 +64,8 @@ def test_whole_chunks_written_directly_grid(tmp_path, monkeypatch, codec):
         np.testing.assert_array_equal(xr.open_zarr(str(tmp_path / "d.zarr")).trace.values, rec)
 
 
-def test_whole_chunks_written_directly_append(tmp_path, monkeypatch):
-    keys = count_direct(monkeypatch)
+def test_whole_chunks_written_directly_append(tmp_path, direct_writes):
+    keys = direct_writes
     q = Quantity("trace", "V", "trace", "int16", (1000,), ("time",))
     with RunWriter("direct", [Axis("t", "s", "time", None)], [q], path=tmp_path / "a.zarr",
                    flush_points=1049, flush_seconds=600) as w:  # chunks of 1049 points (2 MiB)
