@@ -1,7 +1,16 @@
-"""Sampling one group's windows for one AWG: virtual-gate mixing, delays, quantization."""
+"""Sampling one group's windows for one AWG: virtual-gate mixing, delays, quantization.
+
+Output sample ``j`` of a step on a channel delayed by ``d`` samples is the channel's
+undelayed stream at ``j - d``; the first ``d`` samples of a step are the last ``d`` of the
+previous step (set with :meth:`GroupAssembler.set_head`, see ``delays.py``). The
+undelayed stream of a step is the source (segments, then any bias-T compensation) followed
+by padding: analog channels hold their last value, markers are low. Marker lanes have
+their own delays, independent of the analog delay of the channel they ride on.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -10,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dotstack.sequencer._util import as_uint64, fp_weights
-from dotstack.sequencer.errors import LimitError
+from dotstack.sequencer.errors import LimitError, SequencerError
 from dotstack.sequencer.segments import Hold
 from dotstack.sequencer.targets import AwgTarget
 from dotstack.sequencer.timeline import FloatArray, Group, IntArray, Piece, Timeline
@@ -18,12 +27,17 @@ from dotstack.sequencer.timeline import FloatArray, Group, IntArray, Piece, Time
 
 @dataclass
 class ChannelSource:
-    """How a real channel is made: weighted lanes, a delay, marker lanes (lane, bit)."""
+    """How a real channel is made: weighted lanes, an analog delay (samples) and marker
+    lanes (lane, bit, delay in samples)."""
 
     name: str
     lanes: list[tuple[str, float]]
     delay: int
-    markers: list[tuple[str, int]]
+    markers: list[tuple[str, int, int]]
+
+    @property
+    def marker_delay(self) -> int:
+        return max((d for _, _, d in self.markers), default=0)
 
 
 @dataclass
@@ -53,7 +67,23 @@ class GroupAssembler:
         self.n = len(group.points)
         self._const_cache: dict[int, FloatArray] = {}
         self.subs = [self._subs(src) for src in sources]
-        self.marks = [self._marker_runs(src) for src in sources]
+        self.marks = [self._marker_runs(src, None) for src in sources]
+        n_ch = len(sources)
+        self.head: list[FloatArray | None] = [None] * n_ch  # carried-over analog samples
+        self.head_const = [True] * n_ch
+        self.mhead: list[npt.NDArray[np.uint8] | None] = [None] * n_ch  # per-point marker heads
+
+    def set_head(self, c: int, head: FloatArray) -> None:
+        """Samples [0, delay) of channel ``c``: the previous step's last samples, (n, delay)."""
+        self.head[c] = head
+        self.head_const[c] = bool((head == head[:, :1]).all())
+
+    def set_marker_head(self, c: int, head: npt.NDArray[np.uint8]) -> None:
+        """Marker bits carried over from the previous step, (n, max marker delay)."""
+        if bool((head == head[:1]).all()):
+            self.marks[c] = self._marker_runs(self.sources[c], head[0])
+        else:
+            self.mhead[c] = head
 
     # -- structure -------------------------------------------------------------------
     def _subs(self, src: ChannelSource) -> list[Sub]:
@@ -75,45 +105,92 @@ class GroupAssembler:
             out.append(Sub(T, T + self.comp_len, [], True, True))
         return out
 
-    def _marker_runs(self, src: ChannelSource) -> list[tuple[int, int, int]]:
-        """(start, stop, bits) in source samples for this channel's marker lanes."""
-        edges = {0, self.src_len}
-        for lane, _ in src.markers:
-            edges |= {p.start for p in self.g.lanes.get(lane, [])}
-        cuts = sorted(e for e in edges if e <= self.src_len)
-        runs = []
-        for s, e in pairwise(cuts):
+    def _marker_runs(self, src: ChannelSource, head: npt.NDArray[np.uint8] | None
+                     ) -> list[tuple[int, int, int]]:
+        """(start, stop, bits) runs in output samples covering the step; ``head``: bits
+        carried over from the previous step (shared by every point) or None."""
+        T = self.total
+        lanes = [(self.g.lanes.get(lane, []), bit, d) for lane, bit, d in src.markers]
+        edges = {0, T}
+        for pieces, _, d in lanes:
+            edges.add(min(d, T))
+            edges |= {min(p.start + d, T) for p in pieces} | {min(p.stop + d, T) for p in pieces}
+        if head is not None:
+            edges |= {min(len(head), T), *(np.flatnonzero(np.diff(head)) + 1).tolist()}
+        runs: list[tuple[int, int, int]] = []
+        for x, y in pairwise(sorted(e for e in edges if e <= T)):
             bits = 0
-            for lane, bit in src.markers:
-                for p in self.g.lanes.get(lane, []):
-                    if p.start <= s < p.stop and p.occ is not None:
+            for pieces, bit, d in lanes:
+                if x >= d:  # own samples; past the segments (padding): low
+                    p = next((p for p in pieces if p.start <= x - d < p.stop), None)
+                    if p is not None and p.occ is not None:
                         bits |= int(getattr(p.occ.seg, "state", 0)) << bit
-            runs.append((s, e, bits))
+            if head is not None and x < len(head):
+                bits |= int(head[x])
+            if runs and runs[-1][2] == bits:
+                runs[-1] = (runs[-1][0], y, bits)
+            else:
+                runs.append((x, y, bits))
         return runs
 
-    def _out_range(self, s: int, e: int, d: int) -> tuple[int, int]:
-        lo = 0 if s == 0 else s + d
-        hi = self.total if e >= self.src_len else min(e + d, self.total)
+    def _out_range(self, sub: Sub, d: int) -> tuple[int, int]:
+        """Output samples of source interval ``sub`` (the last one also covers padding)."""
+        lo = min(sub.s + d, self.total)
+        hi = self.total if sub.e >= self.src_len else min(sub.e + d, self.total)
         return lo, hi
 
     def intervals(self) -> list[tuple[int, int, bool]]:
         """Output-sample intervals (start, stop, constant on every channel and marker)."""
         edges = {0, self.total}
         nonconst: list[tuple[int, int]] = []
-        for src, subs, marks in zip(self.sources, self.subs, self.marks, strict=True):
+        for c, (src, subs) in enumerate(zip(self.sources, self.subs, strict=True)):
             for sub in subs:
-                lo, hi = self._out_range(sub.s, sub.e, src.delay)
+                lo, hi = self._out_range(sub, src.delay)
                 if hi > lo:
                     edges |= {lo, hi}
                     if not sub.const:
                         nonconst.append((lo, hi))
-            for s, e, _ in marks:
-                edges |= set(self._out_range(s, e, src.delay))
+            if src.delay:
+                hh = min(src.delay, self.total)
+                edges.add(hh)
+                if not self.head_const[c]:
+                    nonconst.append((0, hh))
+            for lo, hi, _ in self.marks[c]:
+                edges |= {lo, hi}
+            mh = self.mhead[c]
+            if mh is not None:
+                hh = min(mh.shape[1], self.total)
+                edges.add(hh)
+                nonconst.append((0, hh))
         cuts = sorted(x for x in edges if 0 <= x <= self.total)
         out = []
         for a, b in pairwise(cuts):
             const = not any(lo < b and a < hi for lo, hi in nonconst)
             out.append((a, b, const))
+        return out
+
+    def source_values(self, c: int, a: int, b: int) -> FloatArray:
+        """Undelayed stream of channel ``c`` at samples [a, b) of the step, volts (n, b - a)."""
+        out = np.empty((self.n, b - a))
+        subs = self.subs[c]
+        for k, sub in enumerate(subs):
+            lo, hi = max(sub.s, a), min(self.total if k == len(subs) - 1 else sub.e, b)
+            if hi <= lo:
+                continue
+            if sub.const:
+                out[:, lo - a:hi - a] = self._sub_level(c, sub)
+            else:
+                out[:, lo - a:hi - a] = self._sub_values(sub, np.minimum(np.arange(lo, hi),
+                                                                         sub.e - 1))
+        return out
+
+    def lane_bits(self, lane: str, a: int, b: int) -> npt.NDArray[np.uint8]:
+        """Undelayed marker state (0/1) of ``lane`` at samples [a, b); low past its segments."""
+        out = np.zeros(b - a, dtype=np.uint8)
+        for p in self.g.lanes.get(lane, []):
+            lo, hi = max(p.start, a), min(p.stop, b)
+            if hi > lo and p.occ is not None:
+                out[lo - a:hi - a] = int(getattr(p.occ.seg, "state", 0))
         return out
 
     # -- values -------------------------------------------------------------------------
@@ -162,12 +239,22 @@ class GroupAssembler:
                   ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, npt.NDArray[np.uint64]]:
         """Like :meth:`window`, plus each row's content fingerprint (see ``fingerprint``)."""
         src = self.sources[c]
+        d = src.delay
         out = np.empty((self.n, b - a), dtype=np.int16 if self.target.output == "int16"
                        else np.float32)
         w, pw = fp_weights(b - a)
         fp = np.zeros(self.n, dtype=np.uint64)
+        if d and a < d:
+            head = self.head[c]
+            if head is None:
+                raise SequencerError(f"channel {src.name!r}: delayed samples were not set")
+            hi = min(b, d)
+            block = self._convert(head[:, a:hi], c, None, a)
+            out[:, :hi - a] = block
+            with np.errstate(over="ignore"):
+                fp += as_uint64(block) @ w[:hi - a]
         for sub in self.subs[c]:
-            lo, hi = self._out_range(sub.s, sub.e, src.delay)
+            lo, hi = self._out_range(sub, d)
             lo, hi = max(lo, a), min(hi, b)
             if hi <= lo:
                 continue
@@ -177,32 +264,39 @@ class GroupAssembler:
                 with np.errstate(over="ignore"):
                     fp += as_uint64(level[:, 0]) * (pw[hi - a] - pw[lo - a])
             else:
-                m = np.clip(np.arange(lo, hi) - src.delay, sub.s, sub.e - 1)
+                m = np.clip(np.arange(lo, hi) - d, sub.s, sub.e - 1)
                 block = self._convert(self._sub_values(sub, m), c, sub, lo)
                 out[:, lo - a:hi - a] = block
                 fp += as_uint64(block) @ w[lo - a:hi - a]
         marks = None
         if src.markers:
-            marks = np.zeros(b - a, dtype=np.uint8)
-            for s, e, bits in self.marks[c]:
-                lo, hi = self._out_range(s, e, src.delay)
+            row = np.zeros(b - a, dtype=np.uint8)
+            for lo, hi, bits in self.marks[c]:
                 lo, hi = max(lo, a), min(hi, b)
                 if hi > lo and bits:
-                    marks[lo - a:hi - a] = bits
-            marks = np.broadcast_to(marks, (self.n, b - a))
+                    row[lo - a:hi - a] = bits
+            marks = np.broadcast_to(row, (self.n, b - a))
+            mh = self.mhead[c]
+            if mh is not None and a < mh.shape[1]:
+                hi = min(b, mh.shape[1])
+                marks = marks.copy()
+                marks[:, :hi - a] |= mh[:, a:hi]
         return out, marks, fp
 
-    def _convert(self, v: FloatArray, c: int, sub: Sub, at: int) -> npt.NDArray[Any]:
+    def _convert(self, v: FloatArray, c: int, sub: Sub | None, at: int) -> npt.NDArray[Any]:
         lim = self.target.limits
         lo, hi = lim.amplitude_range
         tol = 1e-9 * (hi - lo)
         vmin, vmax = float(v.min()), float(v.max())
-        if vmin < lo - tol or vmax > hi + tol:
-            bad = vmax if vmax > hi + tol else vmin
-            seg = "; ".join(f"{p.occ.seg.describe()} on lane {p.occ.lane!r}" if p.occ
-                            else f"hold on lane {p.hold.lane if p.hold else '?'!r}"
-                            for _, p in sub.parts) or "bias-T compensation pulse"
+        finite = math.isfinite(vmin) and math.isfinite(vmax)
+        if not finite or vmin < lo - tol or vmax > hi + tol:
+            bad = vmax if vmax > hi + tol or not math.isfinite(vmax) else vmin
+            seg = self._describe(sub)
             ch = self.sources[c].name
+            if not finite:
+                raise SequencerError(
+                    f"channel {ch!r} of AWG {self.target.name!r}: non-finite sample ({bad}) "
+                    f"near sample {at} of a step, in {seg}; NaN/inf are never sent to an AWG")
             raise LimitError(
                 f"channel {ch!r} of AWG {self.target.name!r}: {bad:.6g} V outside the "
                 f"amplitude range [{lo}, {hi}] V near sample {at} of a step, in {seg}",
@@ -211,6 +305,14 @@ class GroupAssembler:
             return v.astype(np.float32)
         scaled = v * (1.0 / lim.lsb) if lim.mid == 0 else (v - lim.mid) * (1.0 / lim.lsb)
         return np.rint(scaled, out=scaled if scaled is not v else None).astype(np.int16)
+
+    @staticmethod
+    def _describe(sub: Sub | None) -> str:
+        if sub is None:
+            return "samples carried over from the previous step (channel delay)"
+        return "; ".join(f"{p.occ.seg.describe()} on lane {p.occ.lane!r}" if p.occ
+                         else f"hold on lane {p.hold.lane if p.hold else '?'!r}"
+                         for _, p in sub.parts) or "bias-T compensation pulse"
 
     def window_runs(self, c: int, a: int, b: int
                     ) -> tuple[npt.NDArray[Any], IntArray, npt.NDArray[np.uint8] | None] | None:
@@ -221,16 +323,20 @@ class GroupAssembler:
         """
         src = self.sources[c]
         edges = {a}
+        if src.delay and a < src.delay and not self.head_const[c]:
+            return None
+        mh = self.mhead[c]
+        if mh is not None and a < mh.shape[1]:
+            return None
         for sub in self.subs[c]:
-            lo, hi = self._out_range(sub.s, sub.e, src.delay)
+            lo, hi = self._out_range(sub, src.delay)
             lo, hi = max(lo, a), min(hi, b)
             if hi <= lo:
                 continue
             if not sub.const:
                 return None
             edges.add(lo)
-        for s, e, _ in self.marks[c] if src.markers else ():
-            lo, hi = self._out_range(s, e, src.delay)
+        for lo, hi, _ in self.marks[c] if src.markers else ():
             if a < lo < b and hi > lo:
                 edges.add(lo)
         starts = sorted(edges)
@@ -246,9 +352,7 @@ class GroupAssembler:
         return data
 
     def marker_bits(self, c: int, a: int) -> int:
-        src = self.sources[c]
-        for s, e, bits in self.marks[c]:
-            lo, hi = self._out_range(s, e, src.delay)
+        for lo, hi, bits in self.marks[c]:
             if lo <= a < hi:
                 return bits
         return 0

@@ -4,7 +4,8 @@ A bias tee passes the AWG signal through a first-order high-pass with time const
 Starting from equilibrium, the output sags by ``(1/τ) ∫ v dt`` (valid while that is small
 against v). The estimate is that integral's largest magnitude over each step, taken at
 segment boundaries. With ``compensate`` each step ends with a hold of
-``compensation_duration`` whose level makes the step's mean zero.
+``compensation_duration`` whose level makes the step's mean zero; the hold continues
+through the padding that follows it, so its level is computed over the padded length.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dotstack.sequencer.assemble import GroupAssembler
+from dotstack.sequencer.checks import flag, real
 from dotstack.sequencer.errors import SequencerError
 from dotstack.sequencer.timeline import FloatArray
 
@@ -30,8 +32,13 @@ class BiasT:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(self.channels))
-        if self.time_constant <= 0:
-            raise SequencerError("bias-tee time_constant must be positive")
+        object.__setattr__(self, "time_constant", real(self.time_constant,
+                                                       "BiasT.time_constant", positive=True))
+        object.__setattr__(self, "compensation_duration", real(
+            self.compensation_duration, "BiasT.compensation_duration", minimum=0.0))
+        object.__setattr__(self, "max_droop", real(self.max_droop, "BiasT.max_droop",
+                                                   minimum=0.0))
+        object.__setattr__(self, "compensate", flag(self.compensate, "BiasT.compensate"))
         if self.compensate and self.compensation_duration <= 0:
             raise SequencerError("compensation_duration must be positive to compensate")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -21,14 +22,17 @@ from dotstack.sequencer.acquire import compile_acquisition
 from dotstack.sequencer.assemble import ChannelSource, GroupAssembler
 from dotstack.sequencer.biast import BiasT, step_integral
 from dotstack.sequencer.cut import Window, cut_step
+from dotstack.sequencer.delays import Carried, carry, check_trigger_waits, source_delays
 from dotstack.sequencer.errors import BiasTDroopWarning, LimitError, SequencerError
+from dotstack.sequencer.pack import last_segment, pack_short_steps
 from dotstack.sequencer.pool import Pool
-from dotstack.sequencer.program import Compiled, Padding, Program
+from dotstack.sequencer.program import Compiled, Note, Padding, PadReason, Program
 from dotstack.sequencer.schedule import Schedule, Sweep, as_sweep
 from dotstack.sequencer.segments import Burst, Chirp
+from dotstack.sequencer.steps import split_groups, step_quanta, step_totals
 from dotstack.sequencer.table import finish_table
 from dotstack.sequencer.targets import AwgTarget, DigitizerTarget
-from dotstack.sequencer.timeline import Group, Timeline, bind
+from dotstack.sequencer.timeline import Group, Occurrence, Timeline, bind
 from dotstack.sequencer.virtual_gates import VirtualGates
 
 
@@ -36,29 +40,94 @@ def compile_schedule(item: Schedule | Sweep, awgs: Sequence[AwgTarget],
                      digitizers: Sequence[DigitizerTarget] = (), *,
                      virtual_gates: VirtualGates | None = None, bias_t: BiasT | None = None,
                      dedup: bool = True) -> Compiled:
-    """Compile ``item`` into one :class:`Program` per AWG and one acquisition per digitizer."""
+    """Compile ``item`` into one :class:`Program` per AWG and one acquisition per digitizer.
+
+    Several AWGs play every sweep point in steps of equal duration (see ``steps.py``).
+    What the compiler pads is in ``Program.padding``; what it cannot play as written
+    (segments rounding to nothing, delayed samples past the end) in ``Compiled.report``.
+    Marker lanes must be wired to an AWG marker and acquisition lanes recorded by a
+    digitizer, else :class:`SequencerError`.
+    """
     sweep = as_sweep(item)
     if not awgs:
         raise SequencerError("compile needs at least one AwgTarget")
     timelines: dict[float, Timeline] = {}
+    for target in awgs:
+        sr = target.limits.sample_rate
+        if sr not in timelines:
+            timelines[sr] = _bind(sweep, sr)
+    tl0 = timelines[awgs[0].limits.sample_rate]
+    _check_lanes(tl0, awgs, digitizers)
+    comp_len = {t.name: _comp_len(t, bias_t) for t in awgs}
+    totals = step_totals({t.name: (timelines[t.limits.sample_rate], comp_len[t.name])
+                          for t in awgs}, step_quanta(awgs))
     programs: dict[str, Program] = {}
     droop: dict[str, float] = {}
     wired = {ch for a in awgs for ch in a.channels}
     for target in awgs:
-        sr = target.limits.sample_rate
-        tl = timelines.get(sr) or timelines.setdefault(sr, _bind(sweep, sr))
+        tl = timelines[target.limits.sample_rate]
         sources = _sources(tl, target, virtual_gates, wired)
-        programs[target.name] = _compile_awg(tl, target, sources, bias_t, dedup, droop)
+        programs[target.name] = _compile_awg(tl, target, sources, bias_t, dedup, droop,
+                                             comp_len[target.name], totals[target.name],
+                                             len(awgs) > 1)
     first = programs[awgs[0].name]
-    acquisitions = {d.name: compile_acquisition(timelines[awgs[0].limits.sample_rate], d,
-                                                first.point_starts) for d in digitizers}
-    return Compiled(programs, acquisitions, droop)
+    acquisitions = {d.name: compile_acquisition(tl0, d, first.point_starts) for d in digitizers}
+    notes = [_dropped_note(tl0, occ, pts) for occ, pts in tl0.dropped
+             if tl0.lane_kinds.get(occ.lane) == "acquire"]
+    notes += _check_ends(list(programs.values()), sweep)
+    return Compiled(programs, acquisitions, droop, tuple(notes))
 
 
 @lru_cache(maxsize=8)
 def _bind(sweep: Sweep, sample_rate: float) -> Timeline:
     """Binding does not depend on virtual gates or limits: recompiles reuse it."""
     return bind(sweep, sample_rate)
+
+
+def _comp_len(target: AwgTarget, bias_t: BiasT | None) -> int:
+    return target.limits.samples(bias_t.compensation_duration) if (
+        bias_t and bias_t.compensate) else 0
+
+
+def _check_lanes(tl: Timeline, awgs: Sequence[AwgTarget],
+                 digitizers: Sequence[DigitizerTarget]) -> None:
+    """Marker and acquisition lanes must go somewhere (they are never dropped silently)."""
+    markers = {lane for a in awgs for lane, _, _ in a.markers}
+    recorded = {ch for d in digitizers for ch in d.channels}
+    for lane, kind in tl.lane_kinds.items():
+        if kind == "marker" and lane not in markers:
+            raise SequencerError(
+                f"marker lane {lane!r} is not wired to any AWG marker (AwgTarget.markers): "
+                "its Marker segments would be dropped")
+        if kind == "acquire" and lane not in recorded:
+            raise SequencerError(
+                f"acquisition lane {lane!r} is not recorded by any digitizer "
+                "(DigitizerTarget.channels): its Acquire windows would be dropped")
+
+
+def _dropped_note(tl: Timeline, occ: Occurrence, pts: npt.NDArray[np.int64]) -> Note:
+    return Note("dropped_segment",
+                f"{occ.seg.describe()} on lane {occ.lane!r} rounds to 0 samples at "
+                f"{tl.sample_rate:g} Sa/s (at {len(pts)} of {tl.n_points} points) and is not "
+                "played", lane=occ.lane, segment=occ.seg.describe(),
+                points=tuple(int(p) for p in pts))
+
+
+def _check_ends(programs: list[Program], sweep: Sweep) -> list[Note]:
+    """AWGs in lockstep end together unless short steps were packed differently."""
+    if len(programs) < 2:
+        return []
+    ends = {p.awg: Fraction(p.n_samples) / Fraction(p.limits.sample_rate).limit_denominator(
+        10**6) for p in programs}
+    if len(set(ends.values())) <= 1:
+        return []
+    desc = ", ".join(f"{k!r} at {float(v):.9g} s" for k, v in ends.items())
+    msg = (f"AWG programs end at different times ({desc}): short steps were packed and the "
+           "last packed step padded to each AWG's min_length")
+    if sweep.loop:
+        raise SequencerError(msg + "; looping would let the AWGs drift apart")
+    return [Note("end_mismatch", msg + " (after the last point; the points are aligned)",
+                 points=(sweep.n_points - 1,))]
 
 
 def _sources(tl: Timeline, target: AwgTarget, vg: VirtualGates | None,
@@ -75,17 +144,17 @@ def _sources(tl: Timeline, target: AwgTarget, vg: VirtualGates | None,
         if kind == "marker" and not any(lane == m[0] for m in target.markers) and lane in wired:
             raise SequencerError(f"marker lane {lane!r} is wired as an analog channel")
     row = {n: i for i, n in enumerate(names)}
-    out = []
-    for ch in target.channels:
-        lanes = ([(analog[j], float(w)) for j, w in enumerate(mat[row[ch]]) if w != 0.0]
-                 if ch in row else [])
-        marks = [(lane, bit) for lane, c, bit in target.markers if c == ch]
-        out.append(ChannelSource(ch, lanes, target.limits.delay_samples(ch), marks))
-    delays = [s.delay for s in out]
-    if delays and min(delays) < 0:
-        for s in out:
-            s.delay -= min(delays)
+    lanes = [[(analog[j], float(w)) for j, w in enumerate(mat[row[ch]]) if w != 0.0]
+             if ch in row else [] for ch in target.channels]
+    marks = [[(lane, bit) for lane, c, bit in target.markers if c == ch]
+             for ch in target.channels]
+    delays, mdelays = source_delays(target, list(target.channels), marks)
+    out = [ChannelSource(ch, ln, d, [(lane, bit, md) for (lane, bit), md in zip(mk, mds,
+                                                                                strict=True)])
+           for ch, ln, d, mk, mds in zip(target.channels, lanes, delays, marks, mdelays,
+                                         strict=True)]
     _check_frequencies(tl, target, out)
+    check_trigger_waits(tl.sweep, target, out)
     return out
 
 
@@ -105,36 +174,34 @@ def _check_frequencies(tl: Timeline, target: AwgTarget, sources: list[ChannelSou
                         segment=occ.seg.describe(), channel=src.name, limit="sample_rate")
 
 
-def _last_segment(group: Group, sources: list[ChannelSource]) -> str:
-    best = None
-    for src in sources:
-        for lane, _ in src.lanes:
-            for p in group.lanes.get(lane, []):
-                if p.occ is not None and (best is None or p.stop >= best.stop):
-                    best = p
-    return best.occ.seg.describe() if best and best.occ else "(empty step)"
-
-
 def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
-                 bias_t: BiasT | None, dedup: bool, droop: dict[str, float]) -> Program:
+                 bias_t: BiasT | None, dedup: bool, droop: dict[str, float], comp_len: int,
+                 totals: npt.NDArray[np.int64], lockstep: bool) -> Program:
     lim = target.limits
     g_ = lim.granularity
-    comp_len = lim.samples(bias_t.compensation_duration) if bias_t and bias_t.compensate else 0
     pool = Pool(dedup, lim)
     padding: list[Padding] = []
+    prepared: list[tuple[Group, GroupAssembler]] = []
+    for group, total in split_groups(tl.groups, totals, lockstep):
+        raw = group.length + comp_len
+        own = max(-(-raw // g_) * g_, g_)
+        comp = _bias_t(tl, group, target, sources, bias_t, comp_len, total, droop)
+        prepared.append((group, GroupAssembler(tl, group, target, sources, comp, comp_len,
+                                               total)))
+        pads: tuple[tuple[int, PadReason], ...] = ((own - raw, "granularity"),
+                                                   (total - own, "lockstep"))
+        for n, reason in pads:
+            if n > 0:
+                padding.append(Padding(tuple(group.points.tolist()), last_segment(
+                    group, sources), "*", n, reason))
+    fed = _fed_lanes(sources)
+    report = [_dropped_note(tl, occ, pts) for occ, pts in tl.dropped if occ.lane in fed]
+    carried = carry(prepared, sources, tl.sweep) if any(
+        s.delay or s.marker_delay for s in sources) else Carried()
     per_group: list[tuple[Group, list[Window], npt.NDArray[np.int64]]] = []
     short: list[tuple[Group, GroupAssembler, int]] = []
-    step_len = np.zeros(tl.n_points, dtype=np.int64)
-    for group in tl.groups:
-        raw = group.length + comp_len
-        total = max(-(-raw // g_) * g_, g_)
-        comp = _bias_t(tl, group, target, sources, bias_t, comp_len, total, droop)
-        asm = GroupAssembler(tl, group, target, sources, comp, comp_len, total)
-        step_len[group.points] = total
-        if total > raw:
-            padding.append(Padding(tuple(int(p) for p in group.points),
-                                   _last_segment(group, sources), "*", total - raw,
-                                   "granularity"))
+    for group, asm in prepared:
+        total = asm.total
         windows = cut_step(asm.intervals(), total, g_, lim.min_length,
                            repeat=lim.supports_repeat,
                            block_cuts=[int(x) for x in group.block_starts])
@@ -155,17 +222,24 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
                     idx[:, w, c] = pool.add_rows(data, marks, fp)
         per_group.append((group, windows, idx))
     point_starts = np.zeros(tl.n_points + 1, dtype=np.int64)
-    np.cumsum(step_len, out=point_starts[1:])
-    packed = 1
+    np.cumsum(totals, out=point_starts[1:])
+    packed, extra = 1, 0
     if short:
-        rows, packed, extra = _pack(tl, target, sources, short, pool, padding)
+        rows, packed, extra = pack_short_steps(tl, target, sources, short, pool, padding, carried)
         point_starts[-1] += extra
     else:
         rows = _rows(tl, per_group, len(sources))
+    report += carried.notes(extra, lim.sample_rate, tl.n_points)
     table = finish_table(rows, tl.sweep, target, packed)
     pool.check(target.name, sources, table)
     return Program(target.name, lim, tuple(s.name for s in sources), target.output,
-                   pool.store(), table, target.markers, point_starts, tuple(padding), packed)
+                   pool.store(), table, target.markers, point_starts, tuple(padding), packed,
+                   tuple(report))
+
+
+def _fed_lanes(sources: list[ChannelSource]) -> set[str]:
+    return {lane for s in sources for lane, _ in s.lanes} | {
+        lane for s in sources for lane, _, _ in s.markers}
 
 
 def _rows(tl: Timeline, per_group: list[tuple[Group, list[Window], Any]],
@@ -185,64 +259,6 @@ def _rows(tl: Timeline, per_group: list[tuple[Group, list[Window], Any]],
     return {"waveform": wave, "repeat": rep, "point_row": offsets[:-1]}
 
 
-def _pack(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
-          short: list[tuple[Group, GroupAssembler, int]], pool: Pool,
-          padding: list[Padding]) -> tuple[dict[str, Any], int, int]:
-    """Steps shorter than min_length: concatenate consecutive points into one window."""
-    lim = target.limits
-    group, asm, total = short[0]
-    if len(short) > 1 or len(tl.groups) > 1 or tl.sweep.trigger in ("point", "row"):
-        seg = _last_segment(group, sources)
-        ch = sources[0].name if sources else "*"
-        raise LimitError(
-            f"AWG {target.name!r}: a step of {total} samples (in {seg}) is shorter than "
-            f"min_length={lim.min_length} and cannot be packed with its neighbours "
-            "(points differ in structure or wait for triggers)",
-            segment=seg, channel=ch, limit="min_length")
-    P = tl.n_points
-    k = -(-lim.min_length // total)
-    n_super = max(P // k, 1)
-    sizes = np.full(n_super, k)
-    sizes[-1] += P - n_super * k if k <= P else P - k
-    unit = -(-lim.min_length // lim.granularity) * lim.granularity
-    extra = max(unit - int(sizes[-1]) * total, 0)
-    if extra:
-        padding.append(Padding(tuple(range(P - int(sizes[-1]), P)),
-                               _last_segment(group, sources), "*", extra, "min_length"))
-    wave = np.empty((n_super, len(sources)), dtype=np.int64)
-    intervals = asm.intervals()
-    all_const = all(c for _, _, c in intervals)
-    for c, src in enumerate(sources):
-        mk: Any = None
-        if all_const:
-            codes = np.concatenate([asm.level_codes(c, a) for a, _, _ in intervals], axis=1)
-            lengths = np.array([b - a for a, b, _ in intervals])
-            if src.markers:
-                mk = np.array([asm.marker_bits(c, a) for a, _, _ in intervals], dtype=np.uint8)
-        else:
-            data, marks = asm.window(c, 0, total)
-            codes, lengths = data, np.ones(total, dtype=np.int64)
-            mk = None if marks is None else np.ascontiguousarray(marks[0])
-        main = n_super if sizes[-1] == k else n_super - 1
-        if main:
-            wave[:main, c] = pool.add_runs(codes[:main * k].reshape(main, -1),
-                                           np.tile(lengths, k),
-                                           None if mk is None else np.tile(mk, k))
-        if main < n_super:
-            n_last = int(sizes[-1])
-            last = codes[main * k:].reshape(1, -1)
-            lens = np.tile(lengths, n_last)
-            mks = None if mk is None else np.tile(mk, n_last)
-            if extra:
-                last = np.concatenate([last, last[:, -1:]], axis=1)
-                lens = np.concatenate([lens, [extra]])
-                mks = None if mks is None else np.concatenate([mks, mks[-1:]])
-            wave[main:, c] = pool.add_runs(last, lens, mks)
-    rows = {"waveform": wave, "repeat": np.ones(n_super, dtype=np.int64),
-            "point_row": np.repeat(np.arange(n_super), sizes)}
-    return rows, k, extra
-
-
 def _bias_t(tl: Timeline, group: Group, target: AwgTarget, sources: list[ChannelSource],
             bias_t: BiasT | None, comp_len: int, total: int,
             droop: dict[str, float]) -> dict[str, Any]:
@@ -254,8 +270,8 @@ def _bias_t(tl: Timeline, group: Group, target: AwgTarget, sources: list[Channel
     for c, src in enumerate(sources):
         integral, peak = step_integral(asm, c)
         if bias_t.applies(src.name):
-            if comp_len:
-                comp[src.name] = -integral / comp_len
+            if comp_len:  # the compensation level also holds through the padding
+                comp[src.name] = -integral / (total - group.length)
                 peak = np.maximum(peak, np.abs(integral))
             est = float(peak.max(initial=0.0)) / tau_samples
             droop[src.name] = max(droop.get(src.name, 0.0), est)

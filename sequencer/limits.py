@@ -11,12 +11,21 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from dotstack.sequencer.checks import count, flag, pairs, real
 from dotstack.sequencer.errors import SequencerError
+
+_COUNTS = ("granularity", "min_length", "resolution_bits", "memory_per_channel",
+           "max_waveforms", "max_steps", "max_repeat")
+_FLAGS = ("supports_repeat", "supports_trigger_wait", "supports_goto", "supports_jump")
 
 
 @dataclass(frozen=True)
 class AwgLimits:
-    """What one AWG can play. Voltages in V, rates in Sa/s, lengths in samples."""
+    """What one AWG can play. Voltages in V, rates in Sa/s, lengths in samples.
+
+    ``channel_delays`` (analog channel -> s) and ``marker_delays`` (marker lane -> s) are
+    independent of each other; on one AWG they are relative (the smallest becomes 0).
+    """
 
     sample_rate: float
     granularity: int = 1
@@ -33,12 +42,26 @@ class AwgLimits:
     supports_jump: bool = True
     markers_per_channel: int = 0
     channel_delays: tuple[tuple[str, float], ...] = field(default=())
+    marker_delays: tuple[tuple[str, float], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.sample_rate <= 0:
-            raise SequencerError(f"sample_rate must be positive, got {self.sample_rate}")
-        if self.granularity < 1 or self.min_length < 1:
-            raise SequencerError("granularity and min_length must be >= 1")
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        put("sample_rate", real(self.sample_rate, "AwgLimits.sample_rate", positive=True))
+        for name in _COUNTS:
+            put(name, count(getattr(self, name), f"AwgLimits.{name}"))
+        for name in _FLAGS:
+            put(name, flag(getattr(self, name), f"AwgLimits.{name}"))
+        put("markers_per_channel", count(self.markers_per_channel,
+                                         "AwgLimits.markers_per_channel", minimum=0))
+        if len(self.amplitude_range) != 2:
+            raise SequencerError(f"amplitude_range must be (low, high), got "
+                                 f"{self.amplitude_range!r}")
+        put("amplitude_range", tuple(real(v, "AwgLimits.amplitude_range")
+                                     for v in self.amplitude_range))
+        put("channel_delays", pairs(self.channel_delays, "AwgLimits.channel_delays"))
+        put("marker_delays", pairs(self.marker_delays, "AwgLimits.marker_delays"))
         lo, hi = self.amplitude_range
         if not lo < hi:
             raise SequencerError(f"amplitude_range {self.amplitude_range} is empty")
@@ -61,7 +84,14 @@ class AwgLimits:
         return int(np.round(seconds * self.sample_rate))
 
     def delay_samples(self, channel: str) -> int:
-        return self.samples(dict(self.channel_delays).get(channel, 0.0))
+        """Delay of an analog channel, in samples (rounded)."""
+        return self.samples(dict(self.channel_delays)[channel]) if any(
+            ch == channel for ch, _ in self.channel_delays) else 0
+
+    def marker_delay_samples(self, lane: str) -> int:
+        """Delay of a marker lane (independent of its channel's analog delay), in samples."""
+        return self.samples(dict(self.marker_delays)[lane]) if any(
+            name == lane for name, _ in self.marker_delays) else 0
 
     def with_(self, **changes: object) -> AwgLimits:
         """Copy with fields replaced (e.g. another sample rate)."""
@@ -78,6 +108,14 @@ class DigitizerLimits:
     max_record_length: int = 2**31
     max_records: int = 2**31
     channels: tuple[str, ...] = ("A", "B")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sample_rate", real(
+            self.sample_rate, "DigitizerLimits.sample_rate", positive=True))
+        for name in ("record_granularity", "min_record_length", "max_record_length",
+                     "max_records"):
+            object.__setattr__(self, name, count(getattr(self, name), f"DigitizerLimits.{name}"))
+        object.__setattr__(self, "channels", tuple(self.channels))
 
     def with_(self, **changes: object) -> DigitizerLimits:
         return replace(self, **changes)  # type: ignore[arg-type]

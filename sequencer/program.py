@@ -14,6 +14,7 @@ from dotstack.sequencer.limits import AwgLimits, DigitizerLimits
 from dotstack.sequencer.waves import WaveStore
 
 OutputFormat = Literal["int16", "float32"]
+PadReason = Literal["granularity", "min_length", "lockstep"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +69,27 @@ class Padding:
     segment: str
     channel: str
     samples: int
-    reason: Literal["granularity", "min_length"]
+    reason: PadReason
+
+
+NoteKind = Literal["dropped_segment", "delay_tail", "end_mismatch"]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A compile-report entry: something played differently from what was written.
+
+    ``dropped_segment``: a segment whose duration rounds to 0 samples (not played);
+    ``delay_tail``: samples of a delayed channel/marker lane that fall past the program's
+    end; ``end_mismatch``: AWGs in one compile end at different times (after the last
+    point). ``lane`` names the lane, channel or marker lane concerned.
+    """
+
+    kind: NoteKind
+    message: str
+    lane: str = ""
+    segment: str = ""
+    points: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +100,7 @@ class Program:
     their samples are materialised on first access to ``waveform_data``/``waveforms``
     (cached) or row by row with ``waves.row(i)``. ``point_starts[p]`` is the output sample
     where sweep point ``p`` starts (trigger waits not counted); ``point_starts[-1]`` is the
-    total length.
+    total length. ``padding`` and ``report`` list what the compiler added or left out.
     """
 
     awg: str
@@ -92,6 +113,7 @@ class Program:
     point_starts: npt.NDArray[np.int64]
     padding: tuple[Padding, ...] = ()
     packed: int = 1  # sweep points per sequence-table group (>1 when steps were packed)
+    report: tuple[Note, ...] = ()
 
     @cached_property
     def waveform_data(self) -> tuple[npt.NDArray[np.generic], ...]:
@@ -195,7 +217,13 @@ class Compiled:
     programs: dict[str, Program]
     acquisitions: dict[str, AcquisitionProgram]
     droop: dict[str, float] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()  # not tied to one AWG (e.g. acquisition lanes)
 
     @property
     def padding(self) -> tuple[Padding, ...]:
         return tuple(p for prog in self.programs.values() for p in prog.padding)
+
+    @property
+    def report(self) -> tuple[Note, ...]:
+        """Every report note: compile-wide ones, then each program's."""
+        return self.notes + tuple(n for prog in self.programs.values() for n in prog.report)

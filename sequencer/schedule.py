@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from dotstack.sequencer.checks import count as as_count
+from dotstack.sequencer.checks import flag, real, reals
 from dotstack.sequencer.errors import SequencerError
 from dotstack.sequencer.segments import Burst, Envelope, Num, Param, Segment
 
@@ -43,14 +45,17 @@ class Block:
 
 @dataclass(frozen=True)
 class Repeat:
-    """``body`` played ``count`` times in a row."""
+    """``body`` played ``count`` times in a row.
+
+    ``count``: a positive integer (``3``, ``3.0``, ``np.int64(3)``); ``2.5``, ``True``, ``0``
+    and negative counts are refused.
+    """
 
     body: Schedule
     count: int
 
     def __post_init__(self) -> None:
-        if int(self.count) != self.count or self.count < 1:
-            raise SequencerError(f"repeat count must be a positive integer, got {self.count!r}")
+        object.__setattr__(self, "count", as_count(self.count, "repeat count"))
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def seq(*items: Schedule | Block) -> Schedule:
 def repeat(item: Schedule | Block, count: int) -> Schedule:
     """Play ``item`` ``count`` times."""
     body = item if isinstance(item, Schedule) else Schedule((item,))
-    return Schedule((Repeat(body, int(count)),))
+    return Schedule((Repeat(body, count),))
 
 
 def iq_burst(i_lane: str, q_lane: str, duration: Num, frequency: Num, amplitude: Num,
@@ -142,10 +147,11 @@ class Axis:
     params: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
     def __post_init__(self) -> None:
-        vals = tuple(float(v) for v in self.values)
+        vals = reals(self.values, f"axis {self.name!r} values")
         object.__setattr__(self, "values", vals)
         params = self.params or ((self.name, vals),)
-        params = tuple((n, tuple(float(x) for x in v)) for n, v in params)
+        params = tuple((n, v if v is vals else reals(v, f"axis {self.name!r} parameter {n!r}"))
+                       for n, v in params)
         for pname, pvals in params:
             if len(pvals) != len(vals):
                 raise SequencerError(
@@ -160,8 +166,9 @@ def axis(name: str | Param, values: Iterable[float],
          **params: Iterable[float]) -> Axis:
     """Build an :class:`Axis`; keyword arguments add further driven parameters."""
     key = name.name if isinstance(name, Param) else name
-    vals = tuple(float(v) for v in values)
-    driven = ((key, vals), *((k, tuple(float(x) for x in v)) for k, v in params.items()))
+    vals = reals(values, f"axis {key!r} values")
+    driven = ((key, vals), *((k, reals(v, f"axis {key!r} parameter {k!r}"))
+                             for k, v in params.items()))
     return Axis(key, vals, driven)
 
 
@@ -180,6 +187,9 @@ class Sweep:
     constants: tuple[tuple[str, float], ...] = field(default=())
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "loop", flag(self.loop, "Sweep.loop"))
+        object.__setattr__(self, "constants", tuple(
+            (n, real(v, f"sweep constant {n!r}")) for n, v in self.constants))
         bound = {p for a in self.axes for p, _ in a.params} | {n for n, _ in self.constants}
         missing = self.schedule.params() - bound
         if missing:
@@ -211,7 +221,7 @@ def sweep(schedule: Schedule, *axes: Axis | tuple[str | Param, Iterable[float]],
           constants: Mapping[str, float] | None = None) -> Sweep:
     """Sweep ``schedule`` over 1D/2D (or more) axes; each point becomes compiled steps."""
     built = tuple(a if isinstance(a, Axis) else axis(a[0], a[1]) for a in axes)
-    consts = tuple((k, float(v)) for k, v in (constants or {}).items())
+    consts = tuple((k, real(v, f"sweep constant {k!r}")) for k, v in (constants or {}).items())
     return Sweep(schedule, built, trigger, loop, consts)
 
 

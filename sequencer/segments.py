@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import numpy.typing as npt
 
+from dotstack.sequencer.checks import count, is_bool, real
 from dotstack.sequencer.errors import SequencerError, UnregisteredFunctionError
 
 Array = npt.NDArray[np.float64]
@@ -28,8 +29,8 @@ class Param:
     name: str
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise SequencerError("Param name must not be empty")
+        if not isinstance(self.name, str) or not self.name:
+            raise SequencerError(f"Param name must be a non-empty string, got {self.name!r}")
 
 
 Num = float | Param
@@ -77,13 +78,38 @@ register_function("linear_rise", lambda t, d: t / d)
 
 
 # --- segments ---------------------------------------------------------------------------
+_NUM_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _num_fields(cls: type) -> tuple[str, ...]:
+    """Fields declared ``Num`` (sweepable numbers) of a segment class."""
+    if cls not in _NUM_FIELDS:
+        _NUM_FIELDS[cls] = tuple(f.name for f in fields(cls) if f.type in ("Num", Num))
+    return _NUM_FIELDS[cls]
+
+
 @dataclass(frozen=True)
 class Segment:
-    """Base of all segments; ``duration`` in s."""
+    """Base of all segments; ``duration`` in s.
+
+    Numeric fields accept Python and numpy scalars (stored as float) or a :class:`Param`;
+    NaN, infinities, bools and negative durations are refused here, naming the field.
+    """
 
     duration: Num
     kind: ClassVar[str] = "analog"
     constant: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        for f in _num_fields(type(self)):
+            v = getattr(self, f)
+            if not isinstance(v, Param):
+                object.__setattr__(self, f, real(v, f"{name}.{f}", minimum=0.0 if f == "duration"
+                                                 else None))
+
+    def check_bound(self, values: Mapping[str, Any], lane: str) -> None:
+        """Refuse bound (per-point) field values that cannot be sampled; default: none."""
 
     def duration_independent(self) -> bool:
         """True when the sample at local time t does not depend on the duration."""
@@ -157,8 +183,18 @@ class Burst(Segment):
     sigma: Num = 0.25
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.envelope not in ("rect", "gauss", "cosine"):
             raise SequencerError(f"unknown envelope {self.envelope!r} in {self.describe()}")
+        if self.envelope == "gauss" and not isinstance(self.sigma, Param) and self.sigma <= 0:
+            raise SequencerError(f"Burst.sigma must be positive, got {self.sigma!r} in "
+                                 f"{self.describe()}")
+
+    def check_bound(self, values: Mapping[str, Any], lane: str) -> None:
+        if self.envelope == "gauss" and np.any(np.asarray(values["sigma"]) <= 0):
+            raise SequencerError(f"Burst.sigma must be positive (swept values include "
+                                 f"{float(np.min(values['sigma']))!r}) in {self.describe()} "
+                                 f"on lane {lane!r}")
 
     def duration_independent(self) -> bool:
         return self.envelope == "rect"
@@ -194,6 +230,7 @@ class Arbitrary(Segment):
     offset: Num = 0.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not isinstance(self.function, str):
             object.__setattr__(self, "function", function_name(self.function))
         get_function(self.function)
@@ -212,8 +249,12 @@ class Marker(Segment):
     constant: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if self.state not in (0, 1):
+        super().__post_init__()
+        state = int(bool(self.state)) if is_bool(self.state) else count(
+            self.state, "Marker.state", minimum=0)
+        if state not in (0, 1):
             raise SequencerError(f"marker state must be 0 or 1, got {self.state!r}")
+        object.__setattr__(self, "state", state)
 
     def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
         return np.full(np.broadcast(t, dur).shape, float(self.state))

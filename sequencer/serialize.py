@@ -10,6 +10,8 @@ import json
 from dataclasses import fields
 from typing import Any
 
+import numpy as np
+
 from dotstack.sequencer.errors import SequencerError
 from dotstack.sequencer.schedule import Axis, Block, Repeat, Schedule, Sweep
 from dotstack.sequencer.segments import SEGMENT_TYPES, Param, Segment, get_function
@@ -52,10 +54,17 @@ def to_dict(item: Schedule | Sweep) -> dict[str, Any]:
     return {"format": FORMAT, "schedule": _schedule(item)}
 
 
+def _plain(v: Any) -> Any:
+    """numpy scalars (should any reach here) become Python numbers."""
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
+
+
 def to_json(item: Schedule | Sweep, indent: int | None = None) -> str:
     """Serialize; ``from_json(to_json(x)) == x``."""
     try:
-        return json.dumps(to_dict(item), indent=indent, allow_nan=False)
+        return json.dumps(to_dict(item), indent=indent, allow_nan=False, default=_plain)
     except ValueError as err:
         raise SequencerError(f"cannot serialize non-finite number: {err}") from None
 
@@ -83,7 +92,7 @@ def _load_schedule(items: list[Any]) -> Schedule:
             out.append(Block(tuple((lane, tuple(_load_seg(s) for s in segs))
                                    for lane, segs in it["block"])))
         else:
-            out.append(Repeat(_load_schedule(it["body"]), int(it["repeat"])))
+            out.append(Repeat(_load_schedule(it["body"]), it["repeat"]))  # checks the count
     return Schedule(tuple(out))
 
 
@@ -94,8 +103,8 @@ def from_dict(d: dict[str, Any]) -> Schedule | Sweep:
         s = d["sweep"]
         axes = tuple(Axis(a["name"], tuple(a["values"]),
                           tuple((n, tuple(v)) for n, v in a["params"])) for a in s["axes"])
-        return Sweep(_load_schedule(s["schedule"]), axes, s["trigger"], bool(s["loop"]),
-                     tuple((n, float(v)) for n, v in s["constants"]))
+        return Sweep(_load_schedule(s["schedule"]), axes, s["trigger"], s["loop"],
+                     tuple((n, v) for n, v in s["constants"]))
     return _load_schedule(d["schedule"])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dotstack.sequencer.checks import count
 from dotstack.sequencer.errors import SequencerError
 from dotstack.sequencer.limits import AwgLimits, DigitizerLimits
 from dotstack.sequencer.program import OutputFormat
@@ -25,7 +26,9 @@ class AwgTarget:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(self.channels))
-        object.__setattr__(self, "markers", tuple(tuple(m) for m in self.markers))
+        object.__setattr__(self, "markers", tuple(
+            (str(lane), str(ch), count(bit, f"marker bit of lane {lane!r}", minimum=0))
+            for lane, ch, bit in self.markers))
         if self.output not in ("int16", "float32"):
             raise SequencerError(f"AWG {self.name!r}: output must be 'int16' or 'float32'")
         for lane, ch, bit in self.markers:

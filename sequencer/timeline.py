@@ -62,6 +62,7 @@ class Timeline:
     groups: list[Group]
     group_of_point: IntArray
     step_lengths: IntArray  # (P,)
+    dropped: list[tuple[Occurrence, IntArray]] = field(default_factory=list)  # 0 samples
     _cache: dict[int, tuple[IntArray, FloatArray]] = field(default_factory=dict)
 
     def field_values(self, occ: Occurrence, points: IntArray) -> dict[str, Any]:
@@ -134,6 +135,7 @@ def bind(sweep: Sweep, sample_rate: float) -> Timeline:
     params = sweep.param_values()
     P = sweep.n_points
     occs: list[Occurrence] = []
+    dropped: list[tuple[Occurrence, IntArray]] = []
     kinds: dict[str, str] = {}
     blocks = list(sweep.schedule.blocks())
     # per block, per lane: list of (occurrence, start, stop) sample arrays
@@ -155,9 +157,13 @@ def bind(sweep: Sweep, sample_rate: float) -> Timeline:
                 if np.any(dur < 0) or not np.all(np.isfinite(dur)):
                     raise SequencerError(f"negative or non-finite duration in {seg.describe()}"
                                          f" on lane {lane!r}")
+                seg.check_bound(occ.values, lane)
                 occs.append(occ)
                 cum = cum + dur
                 stop = np.round(cum * sample_rate).astype(np.int64)
+                gone = (stop == start) & (dur > 0)
+                if gone.any():
+                    dropped.append((occ, np.flatnonzero(gone)))
                 placed.append((occ, start, stop))
                 start = stop
             lanes[lane] = placed
@@ -175,7 +181,7 @@ def bind(sweep: Sweep, sample_rate: float) -> Timeline:
     groups = [_group(pts, int(first[g]), layout, block_starts, kinds)
               for g, pts in enumerate(np.split(order, splits))]
     return Timeline(sweep, sample_rate, P, occs, kinds, groups, inverse,
-                    block_starts[:, -1].copy())
+                    block_starts[:, -1].copy(), dropped)
 
 
 def _group(points: IntArray, rep: int, layout: list[dict[str, list[tuple[Occurrence, IntArray,

@@ -21,10 +21,18 @@ Matrix = tuple[tuple[float, ...], ...]
 
 
 def _as_matrix(m: Sequence[Sequence[float]] | npt.ArrayLike) -> Matrix:
-    arr = np.asarray(m, dtype=float)
+    try:
+        arr = np.asarray(m, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise SequencerError(f"virtual-gate matrix is not numeric: {err}") from None
     if arr.ndim != 2:
         raise SequencerError(f"virtual-gate matrix must be 2D, got shape {arr.shape}")
-    return tuple(tuple(float(x) for x in row) for row in arr)
+    bad = np.argwhere(~np.isfinite(arr))
+    if len(bad):
+        i, j = (int(x) for x in bad[0])
+        raise SequencerError(f"virtual-gate matrix entry [{i}, {j}] is {float(arr[i, j])!r}: "
+                             "non-finite values (NaN, inf) are refused")
+    return tuple(tuple(row) for row in arr.tolist())
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,11 @@ class VirtualGateLayer:
     def from_capacitance(cls, real: Sequence[str], virtual: Sequence[str],
                          cross_capacitance: npt.ArrayLike) -> VirtualGateLayer:
         """Layer whose virtual gates undo a cross-capacitance matrix (real = C⁻¹ @ virtual)."""
-        inv = np.linalg.inv(np.asarray(cross_capacitance, dtype=float))
+        cap = _as_matrix(cross_capacitance)
+        try:
+            inv = np.linalg.inv(np.asarray(cap, dtype=float))
+        except np.linalg.LinAlgError as err:
+            raise SequencerError(f"cross-capacitance matrix cannot be inverted: {err}") from None
         return cls(tuple(virtual), tuple(real), _as_matrix(inv))
 
 

@@ -139,6 +139,7 @@ def test_plots() -> None:
     sched = seq(par(P1=Ramp(200e-9, 0.0, 0.4), M=Marker(100e-9)), par(P1=Hold(300e-9, 0.4)))
     ax = plot_schedule(sched, 1e9)
     assert len(ax.lines) >= 2
-    prog = compile_schedule(sched, [AwgTarget("awg", LIM, ("P1",))]).programs["awg"]
+    target = AwgTarget("awg", LIM, ("P1",), markers=(("M", "P1", 0),))
+    prog = compile_schedule(sched, [target]).programs["awg"]
     ax2 = plot_program(prog)
     assert "steps" in ax2.get_title()

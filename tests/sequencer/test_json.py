@@ -43,7 +43,7 @@ register_function("test_sqrt_ramp", _ramp_up)
 @given(finite, finite, finite, finite, st.lists(finite, min_size=1, max_size=5))
 def test_round_trip_exact(a, b, c, d, values) -> None:
     sched = seq(
-        par(P1=[Hold(abs(a), b), Ramp(c, d, a)], M1=Marker(1e-6), DIG=Acquire(2e-6, "sig")),
+        par(P1=[Hold(abs(a), b), Ramp(abs(c), d, a)], M1=Marker(1e-6), DIG=Acquire(2e-6, "sig")),
         repeat(par(P2=Burst(Param("t"), c, d, a, b, "gauss", 0.125)), 3),
         iq_burst("I", "Q", 1e-7, 1.5e8, 0.1, phase=c),
         par(P1=Chirp(1e-6, a, b, c, d, a), P2=Arbitrary(1e-6, "test_sqrt_ramp", b, c)),
