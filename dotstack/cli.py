@@ -23,17 +23,23 @@ def mock_lab_serve(
     base_port: Annotated[int, typer.Option(help="First TCP port (0: ephemeral ports).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the simulated device's noise.")] = 0,
     host: Annotated[str, typer.Option(help="Address to bind (loopback unless told).")] = "127.0.0.1",
+    clock: Annotated[str, typer.Option(
+        help="realtime: lab time is the wall clock (scripts may time.sleep); virtual: lab time "
+             "moves only when an instrument waits (deterministic; wait with LAB:WAIT? on the "
+             "'lab' port or a station's sleep).")] = "realtime",
 ) -> None:
     """Start the mock lab, print each instrument's VISA address, and run until interrupted."""
     from dotstack.mocks.lab import MockLab
 
+    if clock not in ("realtime", "virtual"):
+        raise typer.BadParameter(f"--clock must be 'realtime' or 'virtual', got {clock!r}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with MockLab.create(seed=seed) as lab:
+    with MockLab.create(seed=seed, clock=clock) as lab:
         addresses = lab.serve(host=host, base_port=base_port)
         for name, address in addresses.items():
             typer.echo(f"{name:6s} {address}")
-        typer.echo("mock lab running; Ctrl-C to stop", err=True)
+        typer.echo(f"mock lab running on a {clock} clock; Ctrl-C to stop", err=True)
         try:
             while not stop.wait(0.2):
                 pass

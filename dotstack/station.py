@@ -12,6 +12,7 @@ drivers reach them over loopback through pyvisa-py, tier 2) or against a running
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from dotstack.drivers.keysight344xx import DmmReadout
 from dotstack.drivers.protocols import DAC, ChannelLimits, LimitError, Readout
 from dotstack.drivers.scpi_base import ScpiInstrument
 from dotstack.drivers.transport import InProcessTransport, enable_nodelay
+from dotstack.labclock import LabTime, LocalLab, RemoteLab, WallTime
 from dotstack.station_config import GateConfig, StationConfig, StationConfigError
 
 
@@ -57,6 +59,8 @@ class LabStation:
     def __init__(self, config: StationConfig) -> None:
         self.config = config
         self.mock_lab: Any = None  # dotstack.mocks.lab.MockLab when the mock lab runs in-process
+        #: how this station waits: the wall clock on hardware, the mock lab's clock in mock mode
+        self.lab_time: LabTime = WallTime()
         self.qc_station = Station()
         self.instruments: dict[str, Instrument] = {}
         self.gates: dict[str, Gate] = {}
@@ -116,11 +120,25 @@ class LabStation:
         mock = self.config.mock
         assert mock is not None
         if mock.connect is None:
-            self.mock_lab = MockLab.create(seed=mock.seed)
+            triggers = {self._lab_port(s): [self._lab_port(d) for d in dests]
+                        for s, dests in self.config.triggers.items()} or None
+            self.mock_lab = MockLab.create(seed=mock.seed, clock=mock.clock or "virtual",
+                                           triggers=triggers)
+            self.lab_time = LocalLab(self.mock_lab)
             addresses = self.mock_lab.serve()
         else:
             addresses = {name: f"TCPIP0::{mock.connect}::{mock.base_port + i}::SOCKET"
                          for i, name in enumerate(INSTRUMENTS)}
+            try:
+                self.lab_time = RemoteLab(addresses["lab"])
+            except Exception as exc:
+                raise StationConfigError(f"{self.config.source}: dotstack.mock.connect: no mock lab "
+                                         f"at {addresses['lab']} ({exc})") from exc
+            if mock.clock is not None and self.lab_time.mode != mock.clock:
+                raise StationConfigError(
+                    f"{self.config.source}: dotstack.mock.clock: the served lab runs a "
+                    f"{self.lab_time.mode} clock, the station asks for {mock.clock} "
+                    f"(start it with `dotstack mock-lab serve --clock {mock.clock}`)")
         overrides: dict[str, dict[str, Any]] = {}
         for name, cfg in self.config.instruments.items():
             lab_name = mock.instruments.get(name, name)
@@ -129,16 +147,25 @@ class LabStation:
                     f"{self.config.source}: instruments.{name}: the mock lab has no instrument "
                     f"{lab_name!r} (it has {sorted(addresses)}); map it in dotstack.mock.instruments")
             cls = _instrument_class(cfg["type"])
+            if "sleep" in inspect.signature(cls).parameters:
+                overrides.setdefault(name, {})["sleep"] = self.sleep  # waits in lab time
             if issubclass(cls, ScpiInstrument):
                 if self.mock_lab is not None:
                     model = self.mock_lab.models[lab_name]
-                    overrides[name] = {"address": None,
-                                       "transport": InProcessTransport(model, name=name)}
+                    overrides.setdefault(name, {}).update(
+                        address=None, transport=InProcessTransport(model, name=name))
                 else:
-                    overrides[name] = {"address": addresses[lab_name], "visa_library": "@py"}
+                    overrides.setdefault(name, {}).update(address=addresses[lab_name],
+                                                          visa_library="@py")
             else:
-                overrides[name] = {"address": addresses[lab_name], "visalib": "@py"}
+                overrides.setdefault(name, {}).update(address=addresses[lab_name], visalib="@py")
         return overrides
+
+    def _lab_port(self, port: str) -> str:
+        """A station port ("dmm.ext") under the mock lab's instrument name."""
+        assert self.config.mock is not None
+        instrument, _, connector = port.partition(".")
+        return f"{self.config.mock.instruments.get(instrument, instrument)}.{connector}"
 
     def _make_gate(self, gate: GateConfig) -> Gate:
         key = f"{self.config.source}: dotstack.gates.{gate.name}"
@@ -156,6 +183,32 @@ class LabStation:
         return Gate(gate.name, dac, gate.channel, gate.unit)
 
     # -- use -----------------------------------------------------------------------------
+    def sleep(self, dt: float) -> None:
+        """Let ``dt`` s of lab time pass (hardware: `time.sleep`; mock lab: its clock)."""
+        self.lab_time.sleep(dt)
+
+    def time(self) -> float:
+        """Lab time (s): the wall clock on hardware, the mock lab's clock in mock mode."""
+        return self.lab_time.now()
+
+    def readout_for(self, gate: str, name: str | None = None) -> tuple[str, Readout]:
+        """The readout to observe ``gate``: ``name``, else the first that declares it sees the
+        gate (``sees:``), else the default one.  A readout that declares what it sees and does
+        not list ``gate`` is refused: its data would say nothing about that gate."""
+        self.gate(gate)
+        if name is None:
+            seeing = [r.name for r in self.config.readouts.values() if gate in r.sees]
+            name = seeing[0] if seeing else next(iter(self.config.readouts), None)
+            if name is None:
+                raise KeyError("the station has no readout (dotstack.readout)")
+        readout = self.readout(name)
+        sees = self.config.readouts[name].sees
+        if sees and gate not in sees:
+            raise ValueError(f"readout {name!r} cannot see gate {gate!r} (it sees {list(sees)}); "
+                             f"use a readout that does, e.g. "
+                             f"{[r.name for r in self.config.readouts.values() if gate in r.sees]}")
+        return name, readout
+
     def gate_values(self) -> dict[str, float]:
         """Every gate's voltage as read from its DAC."""
         return {name: gate.get() for name, gate in self.gates.items()}
@@ -182,17 +235,18 @@ class LabStation:
         return dict(snap) if isinstance(snap, Mapping) else {}
 
     def ground_truth(self) -> dict[str, Any] | None:
-        """The simulator's ground truth in in-process mock mode, else None."""
-        return None if self.mock_lab is None else self.mock_lab.ground_truth()
+        """The simulator's ground truth in mock mode (in-process or served), else None."""
+        return self.lab_time.ground_truth()
 
     def close(self) -> None:
         for instrument in self.instruments.values():
             with contextlib.suppress(Exception):
                 instrument.close()
         self.instruments.clear()
-        if self.mock_lab is not None:
-            self.mock_lab.close()
-            self.mock_lab = None
+        with contextlib.suppress(Exception):
+            self.lab_time.close()
+        self.lab_time = WallTime()
+        self.mock_lab = None
 
     def __enter__(self) -> LabStation:
         return self

@@ -9,11 +9,14 @@ instruments:                       # QCoDeS Station format, passed to qcodes.Sta
     type: qcodes.instrument_drivers.Keysight.Keysight34465A
     address: TCPIP0::192.168.0.11::inst0::INSTR
 dotstack:
-  mock: false          # or {seed: 0} (in-process mock lab), or {connect: 127.0.0.1, base_port: 5025}
+  mock: false          # or {seed: 0, clock: virtual} (in-process mock lab), or
+                       # {connect: 127.0.0.1, base_port: 5025} (a running `dotstack mock-lab serve`)
   gates:
     P1: {instrument: qdac, channel: 1, limits: [-1.0, 1.0], max_ramp_rate: 0.5, max_step: 0.005}
   readout:
-    sensor: {instrument: dmm, gain: 1.0e8, nplc: 0.2}
+    sensor: {instrument: dmm, gain: 1.0e8, nplc: 0.2, sees: [S, SB1, SB2, P1, P2]}
+  triggers:            # trigger cables: source port -> destination port(s)
+    qdac.trig1: dmm.ext
 ```
 Every error names the key that is wrong, e.g. ``dotstack.gates.P1.channel``.
 """
@@ -47,11 +50,14 @@ class GateConfig:
 
 @dataclass(frozen=True)
 class ReadoutConfig:
+    """A readout; ``sees`` names the gates whose effect it measures (empty: not declared)."""
+
     name: str
     instrument: str
     gain: float = 1.0
     nplc: float | None = None
     unit: str = "A"
+    sees: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,9 @@ class MockConfig:
     connect: str | None = None
     base_port: int = 5025
     instruments: Mapping[str, str] = field(default_factory=dict)  # station name -> mock-lab name
+    #: "virtual" (deterministic, nothing sleeps) or "realtime" (wall clock); None: virtual for an
+    #: in-process lab, whatever a served lab runs for ``connect``
+    clock: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ class StationConfig:
     readouts: Mapping[str, ReadoutConfig]
     mock: MockConfig | None
     source: str = "<string>"
+    #: trigger cables, source port -> destination ports ("<instrument>.<connector>")
+    triggers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: str | Path) -> StationConfig:
@@ -99,7 +110,7 @@ class StationConfig:
             cfg = where.mapping(cfg, key)
             _check_type(where, cfg.get("type"), f"{key}.type")
         ds = where.mapping(root.get("dotstack", {}), "dotstack")
-        unknown = set(ds) - {"mock", "gates", "readout"}
+        unknown = set(ds) - {"mock", "gates", "readout", "triggers"}
         if unknown:
             raise where.error(f"dotstack.{sorted(unknown)[0]}", "unknown key")
         mock = _mock_config(where, ds.get("mock", False))
@@ -115,7 +126,20 @@ class StationConfig:
             name: _readout(where, name, cfg, instruments) for name, cfg in
             where.mapping(ds.get("readout", {}), "dotstack.readout").items()
         }
-        return cls(dict(instruments), gates, readouts, mock, source)
+        for readout in readouts.values():
+            bad = [g for g in readout.sees if g not in gates]
+            if bad:
+                raise where.error(f"dotstack.readout.{readout.name}.sees",
+                                  f"{bad[0]!r} is not one of the station's gates {sorted(gates)}")
+        triggers = _triggers(where, ds.get("triggers", {}), instruments)
+        return cls(dict(instruments), gates, readouts, mock, source, triggers)
+
+    def trigger_source(self, port: str) -> str | None:
+        """The output port cabled to input ``port`` (e.g. ``"dmm.ext"`` -> ``"qdac.trig1"``)."""
+        for source, dests in self.triggers.items():
+            if port in dests:
+                return source
+        return None
 
     def qcodes_yaml(self) -> str:
         """The `instruments:` section alone, as QCoDeS' Station.load_config expects it."""
@@ -131,10 +155,13 @@ class StationConfig:
                           "max_ramp_rate": _finite_or_none(g.limits.max_ramp_rate),
                           "max_step": _finite_or_none(g.limits.max_step)}
                       for k, g in self.gates.items()},
-            "readout": {k: {"instrument": r.instrument, "gain": r.gain, "nplc": r.nplc, "unit": r.unit}
+            "readout": {k: {"instrument": r.instrument, "gain": r.gain, "nplc": r.nplc, "unit": r.unit,
+                            "sees": list(r.sees)}
                         for k, r in self.readouts.items()},
+            "triggers": {k: list(v) for k, v in self.triggers.items()},
             "mock": None if self.mock is None else {
-                "seed": self.mock.seed, "connect": self.mock.connect, "base_port": self.mock.base_port},
+                "seed": self.mock.seed, "connect": self.mock.connect, "base_port": self.mock.base_port,
+                "clock": self.mock.clock},
         }
 
 
@@ -201,16 +228,19 @@ def _mock_config(where: _Where, raw: Any) -> MockConfig | None:
     if raw is True:
         return MockConfig()
     cfg = where.mapping(raw, "dotstack.mock")
-    unknown = set(cfg) - {"seed", "connect", "base_port", "instruments"}
+    unknown = set(cfg) - {"seed", "connect", "base_port", "instruments", "clock"}
     if unknown:
         raise where.error(f"dotstack.mock.{sorted(unknown)[0]}", "unknown key")
     seed = cfg.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise where.error("dotstack.mock.seed", f"expected an integer, got {seed!r}")
     names = where.mapping(cfg.get("instruments", {}), "dotstack.mock.instruments")
+    clock = cfg.get("clock")
+    if clock not in (None, "virtual", "realtime"):
+        raise where.error("dotstack.mock.clock", f"expected 'virtual' or 'realtime', got {clock!r}")
     return MockConfig(seed=seed, connect=cfg.get("connect"),
                       base_port=int(where.number(cfg, "base_port", "dotstack.mock", 5025)),
-                      instruments={str(k): str(v) for k, v in names.items()})
+                      instruments={str(k): str(v) for k, v in names.items()}, clock=clock)
 
 
 def _gate(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) -> GateConfig:
@@ -237,11 +267,39 @@ def _gate(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) ->
 
 def _readout(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) -> ReadoutConfig:
     key = f"dotstack.readout.{name}"
-    cfg, instrument = where.entry(raw, key, instruments, {"gain", "nplc", "unit"})
+    cfg, instrument = where.entry(raw, key, instruments, {"gain", "nplc", "unit", "sees"})
     gain = where.number(cfg, "gain", key, 1.0)
     if not gain > 0:
         raise where.error(f"{key}.gain", f"must be > 0, got {gain}")
     nplc = cfg.get("nplc")
     if nplc is not None:
         nplc = where.number(cfg, "nplc", key)
-    return ReadoutConfig(name, instrument, gain, nplc, str(cfg.get("unit", "A")))
+    sees = cfg.get("sees", [])
+    if not isinstance(sees, list) or not all(isinstance(g, str) for g in sees):
+        raise where.error(f"{key}.sees", f"expected a list of gate names, got {sees!r}")
+    return ReadoutConfig(name, instrument, gain, nplc, str(cfg.get("unit", "A")), tuple(sees))
+
+
+def _triggers(where: _Where, raw: Any, instruments: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """``source: dest`` or ``source: [dest, ...]``; ports are ``<instrument>.<connector>``."""
+    lines = where.mapping(raw, "dotstack.triggers")
+    result: dict[str, tuple[str, ...]] = {}
+    fed_by: dict[str, str] = {}
+    for source, dests in lines.items():
+        key = f"dotstack.triggers.{source}"
+        targets = [dests] if isinstance(dests, str) else dests
+        if not isinstance(targets, list) or not targets:
+            raise where.error(key, f"expected a port or a list of ports, got {dests!r}")
+        for port in [source, *targets]:
+            name, dot, connector = str(port).partition(".")
+            if not (isinstance(port, str) and dot and connector and "." not in connector):
+                raise where.error(key, f"a port is '<instrument>.<connector>', got {port!r}")
+            if name not in instruments:
+                raise where.error(key, f"{port!r}: {name!r} is not one of the station's "
+                                       f"instruments {sorted(instruments)}")
+        for port in targets:
+            if port in fed_by:
+                raise where.error(key, f"input {port} is already fed by {fed_by[port]}")
+            fed_by[port] = source
+        result[str(source)] = tuple(targets)
+    return result

@@ -44,6 +44,46 @@ class DmmReadout:
             raise ValueError(f"{self.dmm.name}: interval must be > 0 s, got {interval}")
         return self._acquire(int(n), interval)
 
+    # -- externally triggered readings (hardware-timed rasters) --------------------------
+    def arm_external(self, n: int, *, delay: float = 0.0) -> None:
+        """Wait for ``n`` pulses on the rear Ext Trig input, one reading each, ``delay`` s after
+        its pulse; returns once the meter is armed (`fetch_armed` collects the readings)."""
+        if isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError(f"{self.dmm.name}: arm_external needs an integer n >= 1, got {n!r}")
+        if not (math.isfinite(delay) and delay >= 0):
+            raise ValueError(f"{self.dmm.name}: trigger delay must be >= 0 s, got {delay!r}")
+        dmm = self.dmm
+        _ensure(dmm.sense_function, "DC Voltage")
+        _ensure(dmm.sample.count, 1)
+        _ensure(dmm.trigger.source, "EXT")
+        _ensure(dmm.trigger.count, int(n))
+        _ensure(dmm.trigger.delay, float(delay))
+        dmm.write("INIT")
+        # a query answered in order: the meter has taken INIT and waits for triggers (not *OPC?,
+        # which would wait for the acquisition to complete)
+        dmm.ask("TRIG:SOUR?")
+        self._armed = int(n)
+
+    def fetch_armed(self, timeout: float) -> np.ndarray:
+        """The readings (A) of the last `arm_external`, waiting up to ``timeout`` s for them."""
+        n = getattr(self, "_armed", 0)
+        if not n:
+            raise RuntimeError(f"{self.dmm.name}: fetch_armed without arm_external")
+        dmm = self.dmm
+        with ExitStack() as stack:
+            visa_timeout = dmm.timeout.get()
+            if visa_timeout is not None and timeout > visa_timeout:
+                stack.enter_context(dmm.timeout.set_to(timeout))
+            volts = np.asarray(dmm.fetch(), dtype=float)
+        self._armed = 0
+        if volts.shape != (n,):
+            raise RuntimeError(f"{dmm.name}: expected {n} triggered readings, got {volts.shape}")
+        return volts / self.gain
+
+    def sample_time(self) -> float:
+        """Lab time one reading occupies the meter (s): integration, doubled by auto-zero."""
+        return self.integration_time * (2 if self.dmm.autozero.cache.get() == "ON" else 1)
+
     # -- configuration -------------------------------------------------------------------
     def configure(
         self,
@@ -93,7 +133,7 @@ class DmmReadout:
         _ensure(dmm.trigger.source, "IMM")
         _ensure(dmm.trigger.count, 1)
         _ensure(dmm.sample.count, n)
-        step = self.integration_time * (2 if dmm.autozero.cache.get() == "ON" else 1)
+        step = self.sample_time()
         if hasattr(dmm.sample, "source"):
             _ensure(dmm.sample.source, "IMM" if interval is None else "TIM")
         elif interval is not None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dotstack.sequencer import AcquisitionProgram, AwgLimits, DigitizerLimits, Program
 
 
 class LimitError(ValueError):
@@ -101,3 +104,53 @@ class Readout(Protocol):
     def read(self) -> float: ...
 
     def read_many(self, n: int) -> np.ndarray: ...
+
+
+@runtime_checkable
+class AWG(Protocol):
+    """Plays compiled sequencer programs (`dotstack.sequencer.Program`), volts at the output.
+
+    ``limits`` is what programs are compiled against.  `prepare` uploads only what the
+    instrument does not hold yet and refuses, sending nothing, a program whose output on a
+    channel would leave that channel's limits (`set_channel_limits`, in V).  `arm` starts it
+    (it may then wait for a trigger: `run_state` says "stopped", "waiting" or "running";
+    `trigger` is the software trigger), `stop` stops it.
+    """
+
+    @property
+    def limits(self) -> AwgLimits: ...
+
+    def set_channel_limits(self, channel: int, min_v: float, max_v: float) -> None:
+        """Narrow the voltages ``channel`` may output (a wider limit raises `LimitError`)."""
+        ...
+
+    def prepare(self, program: Program) -> None: ...
+
+    def arm(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def trigger(self) -> None: ...
+
+    def run_state(self) -> str: ...
+
+
+@runtime_checkable
+class Digitizer(Protocol):
+    """Records compiled acquisition programs (`dotstack.sequencer.AcquisitionProgram`).
+
+    ``limits`` is what programs are compiled against.  `prepare` sets record length, records,
+    averages, trigger, channels and demodulation windows from a program; `arm` starts the
+    acquisition and returns once the digitizer waits for its triggers (start the AWG after it);
+    `fetch` waits at most ``timeout`` s and returns the records in volts (or complex I/Q
+    amplitudes in V when demodulating), first axis = the program's records.
+    """
+
+    @property
+    def limits(self) -> DigitizerLimits: ...
+
+    def prepare(self, acquisition: AcquisitionProgram) -> None: ...
+
+    def arm(self) -> None: ...
+
+    def fetch(self, timeout: float) -> np.ndarray: ...

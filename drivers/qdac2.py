@@ -28,6 +28,9 @@ RANGE_V = {"low": 2.0, "high": 10.0}
 MIN_SLEW, MAX_SLEW = 0.01, 2e7  # V/s, hardware slew range
 MIN_DWELL = 1e-6
 MAX_POINTS = 65536
+TRIGGER_OUTPUTS = (1, 2, 3, 4, 5)
+#: internal trigger a list's step marker uses to drive external trigger output k
+_MARKER_TRIGGER = {k: 9 + k for k in TRIGGER_OUTPUTS}
 Trigger = str | int  # "immediate", "bus", "ext1".."ext4", or an internal trigger number 1..14
 
 
@@ -317,13 +320,19 @@ class QDac2(ScpiInstrument):
         trigger: Trigger = "immediate",
         stepped: bool = False,
         backwards: bool = False,
+        step_trigger_output: int | None = None,
     ) -> DcGenerator:
         """Upload a DC list (binary, float32) after checking every point and every step.
 
         ``stepped``: each trigger advances one point (else points advance every ``dwell_s``).
+        ``step_trigger_output``: external trigger output (1..5) that pulses as each point starts
+        (e.g. cabled to a DMM's trigger input: one reading per point, a hardware-timed raster).
         """
         what, lim = self._what(channel), self.limits(channel)
         source = _source(trigger)
+        if step_trigger_output is not None and step_trigger_output not in TRIGGER_OUTPUTS:
+            raise ValueError(f"{what}: trigger output must be one of {list(TRIGGER_OUTPUTS)}, "
+                             f"got {step_trigger_output!r}")
         self._check_timing(what, dwell_s, repetitions, len(voltages))
         points = safety.validate_list(lim, voltages, cyclic=repetitions != 1, what=what)
         data = points.astype("<f4")
@@ -341,6 +350,10 @@ class QDac2(ScpiInstrument):
             f":sour{n}:list:dir {'down' if backwards else 'up'};:sour{n}:list:coun {repetitions};"
             f":sour{n}:dc:trig:sour {source};:sour{n}:dc:init:cont off"
         )
+        if step_trigger_output is not None:
+            internal = _MARKER_TRIGGER[step_trigger_output]
+            self.write(f"sour{n}:dc:mark:sst {internal};:outp:trig{step_trigger_output}:sour "
+                       f"int{internal};:outp:trig{step_trigger_output}:widt 1e-06")
         self.check_errors()
         return DcGenerator(self, n, "list", played, dwell_s, repetitions, source)
 

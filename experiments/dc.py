@@ -32,7 +32,10 @@ def _finish(result: RunResult, plot: bool) -> RunResult:
     return replace(result, plot=str(png))
 
 
-_OTHER_BARRIER = {"SB1": "SB2", "SB2": "SB1"}
+#: the barriers in series with each barrier: opened for its pinch-off, so that only it pinches
+_IN_SERIES = {"SB1": ("SB2",), "SB2": ("SB1",), "B1": ("B2", "B3"), "B2": ("B1", "B3"),
+              "B3": ("B1", "B2")}
+_OPEN_V = 0.3
 
 
 def pinch_off(
@@ -48,9 +51,14 @@ def pinch_off(
     plot: bool = True,
     progress: bool = True,
 ) -> RunResult:
-    """Sweep one barrier gate and fit its pinch-off (``set_gates`` first, e.g. the other barrier open)."""
-    if set_gates is None and gate in _OTHER_BARRIER:  # open the sensor's other barrier
-        set_gates = {_OTHER_BARRIER[gate]: 0.3}
+    """Sweep one barrier gate and fit its pinch-off.
+
+    ``set_gates`` are set first; by default the barriers in series with ``gate`` are opened.
+    The readout is ``readout``, else the one that sees ``gate`` (the double dot's barriers on the
+    transport current, the sensor's on the sensor current); one that cannot see it is refused.
+    """
+    if set_gates is None:  # open the barriers in series (those the station has)
+        set_gates = {g: _OPEN_V for g in _IN_SERIES.get(gate, ()) if g in station.gates}
     def analysis(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         return fit_pinchoff(arrays[gate], arrays["current"]).as_dict()
 
@@ -103,8 +111,15 @@ def charge_stability(
     data_dir: str | Path | None = None,
     plot: bool = True,
     progress: bool = True,
+    mode: str = "software",
+    dwell: float | None = None,
+    settle: float = 0.0,
 ) -> RunResult:
-    """Sweep two plungers (``p2`` outer, ``p1`` inner: (start, stop, points)); fit the lines."""
+    """Sweep two plungers (``p2`` outer, ``p1`` inner: (start, stop, points)); fit the lines.
+
+    ``mode="hardware"``: each row is a timed DAC list whose steps trigger the readout through
+    the station's trigger cabling (``dwell`` s per point); ``"software"``: point by point.
+    """
     g1, g2 = gates
 
     def analysis(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -115,7 +130,8 @@ def charge_stability(
         [SweepAxis.linspace(g2, *p2), SweepAxis.linspace(g1, *p1)],
         readout=readout, set_gates=set_gates,
         parameters={"experiment": "charge_stability", "gates": list(gates)},
-        analysis=analysis, data_dir=data_dir, progress=progress,
+        analysis=analysis, data_dir=data_dir, progress=progress, mode=mode, dwell=dwell,
+        settle=settle,
     )
     return _finish(result, plot)
 

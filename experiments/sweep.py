@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from dotstack.experiments.hardware import HardwareRaster
 from dotstack.station import Gate, LabStation
 from dotstack.store import Axis, Quantity, RunWriter
 
@@ -71,14 +72,22 @@ def gate_sweep(
     analysis: Analysis | None = None,
     data_dir: str | Path | None = None,
     progress: bool = True,
+    mode: str = "software",
+    dwell: float | None = None,
 ) -> RunResult:
     """Sweep ``axes`` (outer first), read ``readout`` at every point, log to a new run.
 
     ``set_gates`` are set (safely) before the sweep; they and the swept gates are ramped back to
-    their previous values when the sweep ends, however it ends.
+    their previous values when the sweep ends, however it ends.  ``mode="software"`` sets the
+    gate and reads at every point (waiting ``settle`` s of lab time before each reading);
+    ``mode="hardware"`` plays each row of the inner axis as a timed DAC list whose steps
+    trigger the readout (``dwell`` s per point, default the shortest that fits ``settle`` plus
+    one reading; see `dotstack.experiments.hardware`).
     """
     if not 1 <= len(axes) <= 2:
         raise ValueError(f"gate_sweep takes 1 or 2 axes, got {len(axes)}")
+    if mode not in ("software", "hardware"):
+        raise ValueError(f"gate_sweep: mode must be 'software' or 'hardware', got {mode!r}")
     gates = [station.gate(a.gate) for a in axes]
     for axis, gate in zip(axes, gates, strict=True):
         values = np.asarray(axis.values, float)
@@ -86,7 +95,9 @@ def gate_sweep(
         if bad.size:
             raise ValueError(f"sweep of {gate.name}: {bad[0]:+g} V is outside the gate's limits "
                              f"[{gate.limits.min_v:+g}, {gate.limits.max_v:+g}] V")
-    meter = station.readout(readout)
+    readout_name, meter = station.readout_for(axes[-1].gate, readout)
+    raster = (HardwareRaster.plan(station, gates[-1], readout_name, settle=settle, dwell=dwell)
+              if mode == "hardware" else None)
     shape = tuple(len(a.values) for a in axes)
     run_axes = [Axis(a.gate, "V", f"{a.gate} gate voltage", np.asarray(a.values, float)) for a in axes]
     quantities = [Quantity(quantity, meter.unit, long_name)]
@@ -96,7 +107,8 @@ def gate_sweep(
         "station": station.config.as_dict(),
         "snapshot": station.snapshot(),
         "parameters": {"axes": {a.gate: np.asarray(a.values).tolist() for a in axes},
-                       "readout": readout, "settle_s": settle, "set_gates": dict(set_gates or {}),
+                       "readout": readout_name, "settle_s": settle, "set_gates": dict(set_gates or {}),
+                       "mode": mode, "dwell_s": None if raster is None else raster.dwell,
                        **(parameters or {})},
         "start_gate_values": station.gate_values(),
     }
@@ -120,13 +132,22 @@ def gate_sweep(
                 inner_gate, inner_values = gates[-1], [float(v) for v in axes[-1].values]
                 n_inner = len(inner_values)
                 read, write = meter.read, writer.write_point
-                for k in range(flat.size):
+                if raster is not None:
+                    row_values = np.asarray(inner_values)
+                    for r in range(flat.size // n_inner):
+                        if len(axes) == 2:
+                            gates[0].set(float(axes[0].values[r]))
+                        for j, value in enumerate(raster.row(row_values).tolist()):
+                            flat[r * n_inner + j] = value
+                            write(r * n_inner + j, **{quantity: value})
+                            advance()
+                for k in range(flat.size if raster is None else 0):
                     j = k % n_inner
                     if j == 0 and len(axes) == 2:  # a new row: the outer gate moves first
                         gates[0].set(float(axes[0].values[k // n_inner]))
                     inner_gate.set(inner_values[j])
                     if settle:
-                        time.sleep(settle)
+                        station.sleep(settle)
                     value = read()
                     flat[k] = value
                     write(k, **{quantity: value})

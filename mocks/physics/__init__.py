@@ -5,7 +5,14 @@ and turns them into a noisy sensor current; `charge_stability_map` is the vector
 model on a (P1, P2) grid; `ground_truth` reports what experiments should recover.
 """
 
-from dotstack.mocks.physics.clock import ManualClock, MonotonicClock
+from dotstack.mocks.physics.clock import (
+    LabClock,
+    ManualClock,
+    MonotonicClock,
+    RealtimeClock,
+    VirtualClock,
+    make_clock,
+)
 from dotstack.mocks.physics.lab import VirtualLab
 from dotstack.mocks.physics.model import (
     DotState,
@@ -23,7 +30,7 @@ from dotstack.mocks.physics.params import (
     NoiseParams,
 )
 from dotstack.mocks.physics.truth import ground_truth, lever_arms, transition_point
-from dotstack.mocks.physics.wiring import Wiring
+from dotstack.mocks.physics.wiring import TriggerLines, Wiring
 
 __all__ = [
     "BARRIERS",
@@ -31,16 +38,21 @@ __all__ = [
     "Barrier",
     "DeviceParams",
     "DotState",
+    "LabClock",
     "ManualClock",
     "MonotonicClock",
     "NoiseParams",
+    "RealtimeClock",
     "Simulation",
+    "TriggerLines",
+    "VirtualClock",
     "VirtualLab",
     "Wiring",
     "charge_stability_map",
     "dot_state",
     "ground_truth",
     "lever_arms",
+    "make_clock",
     "simulate",
     "transition_point",
     "transport_current",

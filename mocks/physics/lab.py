@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -11,13 +12,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dotstack.mocks.physics import model, scalar, truth
-from dotstack.mocks.physics.clock import MonotonicClock
-from dotstack.mocks.physics.noise import OneOverF, Telegraph, white_normal
+from dotstack.mocks.physics.clock import LabClock, VirtualClock
+from dotstack.mocks.physics.noise import BrownianPath, OneOverF, Telegraph
 from dotstack.mocks.physics.outputs import ChannelOutput
 from dotstack.mocks.physics.params import G0, GATES, DeviceParams, NoiseParams
-from dotstack.mocks.physics.wiring import Wiring
+from dotstack.mocks.physics.wiring import TriggerLines, Wiring
 
 _WHITE_SENSOR, _WHITE_TRANSPORT = 1, 2
+#: Streams of the 1/f charge noise of the sensor and of dots 1 and 2.
+CHARGE_NOISE_STREAMS = {"sensor": 10, "dot1": 11, "dot2": 12}
 
 
 class VirtualLab:
@@ -30,18 +33,34 @@ class VirtualLab:
 
     def __init__(self, device: DeviceParams | None = None, *, seed: int = 0,
                  wiring: Wiring | None = None, noise: NoiseParams | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: LabClock | None = None, triggers: TriggerLines | None = None) -> None:
         self.device = device if device is not None else DeviceParams()
         self.noise = noise if noise is not None else NoiseParams()
         self.seed = int(seed)
         self.wiring = wiring if wiring is not None else Wiring.default()
-        self.clock: Callable[[], float] = clock if clock is not None else MonotonicClock()
-        self.lock = threading.RLock()
+        self.clock: LabClock = clock if clock is not None else VirtualClock()
+        self.lock: threading.RLock = self.clock.lock  # one lock for the lab and its instruments
         self._wired = list(self.wiring.items())
+        self.triggers = triggers if triggers is not None else TriggerLines.default()
+        self._trigger_inputs: dict[str, Callable[[float], object]] = {}
+        #: (lab time, source port, destination port) of the last trigger pulses delivered
+        self.trigger_log: deque[tuple[float, str, str]] = deque(maxlen=1000)
         self._outputs: dict[tuple[str, int], ChannelOutput] = {}
         n = self.noise
-        self._one_over_f = OneOverF(n.charge_noise_ev, n.charge_noise_band,
-                                    n.components_per_decade, self.seed)
+        # 1/f charge noise of the sensor's potential and (two channels) of the dots' potentials
+        streams = CHARGE_NOISE_STREAMS
+        self._charge = OneOverF(n.charge_noise_ev, n.charge_noise_band, n.components_per_decade,
+                                self.seed, streams["sensor"]) if n.charge_noise_ev else None
+        self._dot_noise = OneOverF(
+            [n.dot_charge_noise_ev] * 2, n.charge_noise_band, n.components_per_decade,
+            self.seed, [streams["dot1"], streams["dot2"]]) if n.dot_charge_noise_ev else None
+        # an occupation whose next charge configuration lies this far (in kT) cannot be moved
+        # by the dots' noise (30 standard deviations) by even one ulp: skip evaluating it there
+        self._dot_margin = 0.0 if self._dot_noise is None else 40.0 + 30.0 * (
+            n.dot_charge_noise_ev * math.sqrt(float(self._dot_noise.variances.sum()))
+            / self.device.kt_ev)
+        self._white = BrownianPath(self.seed, _WHITE_SENSOR)
+        self._white_transport = BrownianPath(self.seed, _WHITE_TRANSPORT)
         self._telegraph = Telegraph(n.telegraph_rates[0], n.telegraph_rates[1], self.seed)
         self._scalar = scalar.ScalarModel(self.device)
 
@@ -51,11 +70,11 @@ class VirtualLab:
         return float(self.clock())
 
     def set_output(self, instrument: str, channel: int, volts: float, *,
-                   slew: float = math.inf) -> None:
-        """Move (instrument, channel) from its present output to ``volts`` starting now, at
-        ``slew`` V/s (inf: a step).  Unwired channels are stored but drive nothing."""
+                   slew: float = math.inf, t: float | None = None) -> None:
+        """Move (instrument, channel) from its output at lab time ``t`` (default now) to
+        ``volts`` at ``slew`` V/s (inf: a step).  Unwired channels are stored but drive nothing."""
         with self.lock:
-            t = self.time()
+            t = self.time() if t is None else float(t)
             out = self._outputs.get((instrument, int(channel)))
             if out is None:
                 out = self._outputs[(instrument, int(channel))] = ChannelOutput()
@@ -76,6 +95,29 @@ class VirtualLab:
         with self.lock:
             out = self._outputs.get((instrument, int(channel)))
             return out.settled_at() if out is not None else -math.inf
+
+    def set_waveform(self, instrument: str, channel: int, t_start: float, t_end: float,
+                     fn: Callable[[Any], Any], *, key: str = "") -> None:
+        """Add the waveform ``fn(t - t_start)`` (vectorised, V) to (instrument, channel)'s output
+        on [t_start, t_end) (t_end may be inf); ``key`` names the generator (a new waveform of
+        the same key replaces the old one from ``t_start``).  See `ChannelOutput.set_waveform`."""
+        with self.lock:
+            out = self._outputs.get((instrument, int(channel)))
+            if out is None:
+                out = self._outputs[(instrument, int(channel))] = ChannelOutput()
+            try:
+                out.set_waveform(t_start, t_end, fn, key)
+            except ValueError as exc:
+                raise ValueError(f"{instrument} channel {channel}: {exc}") from None
+
+    def clear_waveform(self, instrument: str, channel: int, t: float | None = None, *,
+                       key: str | None = None) -> None:
+        """Stop the waveforms of (instrument, channel) (those of ``key`` only, if given) at lab
+        time ``t`` (default now)."""
+        with self.lock:
+            out = self._outputs.get((instrument, int(channel)))
+            if out is not None:
+                out.clear_waveform(self.time() if t is None else float(t), key)
 
     def gate_voltages(self, t: float | None = None) -> dict[str, float]:
         """Every gate's voltage (V) at lab time ``t`` (default now); unwired gates at 0 V."""
@@ -100,6 +142,24 @@ class VirtualLab:
                     result[gate] = out.values(t)
             return result
 
+    # ---------------------------------------------------------------- trigger lines
+    def add_trigger_input(self, port: str, deliver: Callable[[float], object]) -> None:
+        """Register an instrument's trigger input ``port`` ("dmm.ext"): ``deliver(t)`` is
+        called with the lab time of every pulse that reaches it through `triggers`."""
+        with self.lock:
+            self._trigger_inputs[port] = deliver
+
+    def pulse(self, port: str, t: float | None = None) -> None:
+        """A pulse leaves output ``port`` at lab time ``t`` (default now): every input wired to
+        it receives it at that time (inputs of instruments absent from the lab are open)."""
+        with self.lock:
+            when = self.time() if t is None else float(t)
+            for dest in self.triggers.get(port, ()):
+                deliver = self._trigger_inputs.get(dest)
+                if deliver is not None:
+                    self.trigger_log.append((when, port, dest))
+                    deliver(when)
+
     # ---------------------------------------------------------------- readings
     def _check_integration(self, integration_time: float) -> float:
         if not (integration_time > 0 and math.isfinite(integration_time)):
@@ -108,21 +168,30 @@ class VirtualLab:
 
     def sensor_currents(self, times: ArrayLike, integration_time: float = 0.02,
                         ) -> NDArray[np.float64]:
-        """Noisy sensor currents (A), each averaged over [t, t + integration_time]."""
+        """Noisy sensor currents (A), each averaged over [t, t + integration_time].
+
+        Gates are taken at the window's midpoint; the charge noise of the sensor and of the dots
+        enters through its exact average over the window, the white noise as the increment of a
+        Brownian path over it (so adjacent windows average consistently)."""
         dur = self._check_integration(integration_time)
         t = np.asarray(times, dtype=float)
         gates = self.gate_voltages_at(t + 0.5 * dur)
         dev, n = self.device, self.noise
-        state = model.dot_state(dev, gates)
-        shift = self._one_over_f.mean(t, dur) if n.charge_noise_ev else np.zeros(t.shape)
+        shift = self._charge.mean(t, dur) if self._charge is not None else np.zeros(t.shape)
+        state = model.dot_state(dev, gates, margin=self._dot_noise is not None)
+        if self._dot_noise is not None and state.margin is not None:
+            near = np.broadcast_to(state.margin < self._dot_margin, t.shape)
+            if near.any():
+                mu = np.zeros((*t.shape, 2))
+                mu[near] = self._dot_noise.mean(t[near], dur)
+                state = model.dot_state(dev, gates, (mu[..., 0], mu[..., 1]))
         current = model.sensor_current(dev, gates, state, shift)
         if n.telegraph_ev:
             p = self._telegraph.fraction(t, dur)
             current = (1.0 - p) * current + p * model.sensor_current(
                 dev, gates, state, shift + n.telegraph_ev)
         if n.current_density:
-            sigma = n.current_density / math.sqrt(2.0 * dur)
-            current = current + sigma * white_normal(self.seed, _WHITE_SENSOR, t, dur)
+            current = current + (n.current_density / math.sqrt(2.0)) * self._white.mean(t, dur)
         return np.asarray(current, dtype=float)
 
     def sensor_current(self, integration_time: float = 0.02, t: float | None = None) -> float:
@@ -132,8 +201,13 @@ class VirtualLab:
         when = self.time() if t is None else float(t)
         gates = self.gate_voltages(when + 0.5 * dur)
         sm, n = self._scalar, self.noise
-        state = sm.dot_state(gates)
-        shift = scalar.one_over_f_mean(self._one_over_f, when, dur)
+        shift = (scalar.one_over_f_mean(self._charge, when, dur)[0]
+                 if self._charge is not None else 0.0)
+        full = sm.dot_state_margin(gates)
+        if self._dot_noise is not None and full[4] < self._dot_margin:
+            mu1, mu2 = scalar.one_over_f_mean(self._dot_noise, when, dur)
+            full = sm.dot_state_margin(gates, mu1, mu2)
+        state = full[:4]
         current = sm.sensor_current(gates, state, shift)
         if n.telegraph_ev:
             p = scalar.telegraph_fraction(self._telegraph, when, dur)
@@ -141,8 +215,8 @@ class VirtualLab:
                 current = (1.0 - p) * current + p * sm.sensor_current(
                     gates, state, shift + n.telegraph_ev)
         if n.current_density:
-            sigma = n.current_density / math.sqrt(2.0 * dur)
-            current += sigma * scalar.white_normal(self.seed, _WHITE_SENSOR, when, dur)
+            current += (n.current_density / math.sqrt(2.0)) * scalar.brownian_mean(
+                self._white, when, dur)
         return current
 
     def transport_current(self, integration_time: float = 0.02, t: float | None = None) -> float:
@@ -154,14 +228,22 @@ class VirtualLab:
         t1, t2, t3 = (self._scalar.transmission(b, gates[b]) for b in ("B1", "B2", "B3"))
         current = G0 * self.device.bias * t1 * t2 * t3
         if self.noise.current_density:
-            sigma = self.noise.current_density / math.sqrt(2.0 * dur)
-            current += sigma * scalar.white_normal(self.seed, _WHITE_TRANSPORT, when, dur)
+            current += (self.noise.current_density / math.sqrt(2.0)) * scalar.brownian_mean(
+                self._white_transport, when, dur)
         return current
 
     def occupations(self, t: float | None = None) -> tuple[float, float]:
         """Noiseless thermal mean occupations (<N1>, <N2>) at lab time ``t`` (default now)."""
         n1, n2, _, _ = self._scalar.dot_state(self.gate_voltages(t))
         return n1, n2
+
+    def dot_potential_noise(self, times: ArrayLike) -> NDArray[np.float64]:
+        """Instantaneous charge-noise shifts (eV) of the two dots' electrochemical potentials at
+        lab times ``times``: shape ``(n, 2)`` (zeros if the dots are noiseless)."""
+        t = np.atleast_1d(np.asarray(times, dtype=float)).ravel()
+        if self._dot_noise is None:
+            return np.zeros((t.size, 2))
+        return np.asarray(self._dot_noise.value(t))
 
     # ---------------------------------------------------------------- descriptions
     def ground_truth(self) -> dict[str, Any]:
@@ -171,8 +253,11 @@ class VirtualLab:
         result["lab_time_s"] = now
         result["seed"] = self.seed
         result["noise"] = self.noise.to_dict()
+        result["charge_noise"] = truth.charge_noise(self.noise, CHARGE_NOISE_STREAMS)
         result["telegraph_initial_state"] = self._telegraph.initial
         result["wiring"] = self.wiring.to_dict()
+        result["trigger_lines"] = self.triggers.to_dict()
+        result["clock"] = self.clock.mode
         return result
 
     def snapshot(self) -> dict[str, Any]:
@@ -182,4 +267,34 @@ class VirtualLab:
             "noise": self.noise.to_dict(),
             "seed": self.seed,
             "wiring": self.wiring.to_dict(),
+            "trigger_lines": self.triggers.to_dict(),
+            "clock": self.clock.mode,
         }
+
+    # ---------------------------------------------------------------- analog records
+    @property
+    def analog_sources(self) -> dict[str, Callable[[float, int, float], NDArray[np.float64]]]:
+        """Time-domain sources by digitizer port ("ats.chA"): ``fn(t0, n, rate) -> volts``."""
+        with self.lock:
+            sources: dict[str, Callable[[float, int, float], NDArray[np.float64]]]
+            sources = self.__dict__.setdefault("_analog_sources", {})
+            return sources
+
+    def register_analog_source(self, port: str,
+                               fn: Callable[[float, int, float], NDArray[np.float64]]) -> None:
+        """Make ``fn(t0, n, rate)`` (e.g. `TimeDomainLab.analog_record`) the analog signal at
+        digitizer input ``port`` (``"<instrument>.<connector>"``); replaces an earlier one."""
+        with self.lock:
+            self.analog_sources[str(port)] = fn
+
+    def analog_record(self, port: str, t0: float, n: int, rate: float) -> NDArray[np.float64]:
+        """``n`` samples (V) at ``t0 + j / rate`` of the analog signal at digitizer input
+        ``port``, from its registered time-domain source (KeyError naming the port if none)."""
+        with self.lock:
+            fn = self.analog_sources.get(port)
+            known = sorted(self.analog_sources)
+        if fn is None:
+            raise KeyError(f"no analog source registered for port {port!r} (registered: "
+                           f"{known}); register one with VirtualLab.register_analog_source, e.g. "
+                           f"TimeDomainLab.connect({port!r})")
+        return np.asarray(fn(float(t0), int(n), float(rate)), dtype=float)

@@ -8,6 +8,10 @@ Double dot: with induced charges ``n0 = Cg V / e + offset`` and charging-energy 
 that holds the box-constrained continuous minimum (the charge lattice is acute because
 Ec12 < Ec11, Ec22), so only those four candidates are weighted by Boltzmann factors at kT.
 
+Charge noise on the dots enters as a shift ``dmu_i`` (eV) of each dot's electrochemical potential,
+i.e. an offset-charge shift ``dn0 = -Ec^-1 dmu`` (so that ``mu_i(N)`` moves by exactly ``dmu_i``)
+in the occupation; the sensor's coupling term keeps the gate-induced charges.
+
 Sensor: its electrochemical potential for N_s electrons is
 ``mu_s = Ec_s (N_s - 1/2 - n0_s) + sum_i kappa_i (<N_i> - n0_i) + shift`` (eV); the current is
 ``G0 bias T_SB1 T_SB2 [(1 - v) + v sum_Ns cosh^-2(mu_s / 2kT)]`` with blockade visibility
@@ -30,12 +34,14 @@ Array = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class DotState:
-    """Thermal mean occupations and induced charges of the two dots (electrons)."""
+    """Thermal mean occupations and gate-induced charges of the two dots (electrons); with
+    ``margin``, the gap (in kT) from the ground state to the next charge configuration."""
 
     n1: Array
     n2: Array
     induced1: Array
     induced2: Array
+    margin: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -84,11 +90,22 @@ def induced_charges(device: DeviceParams, v: Mapping[str, Array]) -> tuple[Array
     return (_linear(c1, v, device.offset_charge[0]), _linear(c2, v, device.offset_charge[1]))
 
 
-def dot_state(device: DeviceParams, gates: Mapping[str, ArrayLike]) -> DotState:
-    """Thermal mean occupations <N1>, <N2> at the given gate voltages (broadcast shape)."""
+def dot_state(device: DeviceParams, gates: Mapping[str, ArrayLike],
+              dot_shift_ev: tuple[ArrayLike, ArrayLike] | None = None, *,
+              margin: bool = False) -> DotState:
+    """Thermal mean occupations <N1>, <N2> at the given gate voltages (broadcast shape), with
+    the dots' electrochemical potentials shifted by ``dot_shift_ev`` (eV, e.g. charge noise);
+    ``margin`` also reports the gap to the next configuration (kT)."""
     v = _gate_arrays(gates)
     a, b, m = charging_energies(device, v["B2"])
     n1, n2 = induced_charges(device, v)
+    gate1, gate2 = n1, n2
+    if dot_shift_ev is not None:
+        mu1 = np.asarray(dot_shift_ev[0], dtype=float)
+        mu2 = np.asarray(dot_shift_ev[1], dtype=float)
+        det = a * b - m * m
+        n1 = n1 - (b * mu1 - m * mu2) / det
+        n2 = n2 - (a * mu2 - m * mu1) / det
     # box-constrained continuous minimum, then the unit cell holding it
     y1 = n1 + (m / a) * np.minimum(n2, 0.0)
     y2 = n2 + (m / b) * np.minimum(n1, 0.0)
@@ -107,8 +124,12 @@ def dot_state(device: DeviceParams, gates: Mapping[str, ArrayLike]) -> DotState:
     w01 = np.exp(low - x01)
     w11 = np.exp(low - x11)
     z = w00 + w10 + w01 + w11
+    gap = None
+    if margin:
+        corners = np.stack(np.broadcast_arrays(np.zeros_like(x11), x10, x01, x11))
+        gap = np.asarray(np.partition(corners, 1, axis=0)[1] - low)
     return DotState(n1=base1 + (w10 + w11) / z, n2=base2 + (w01 + w11) / z,
-                    induced1=n1, induced2=n2)
+                    induced1=gate1, induced2=gate2, margin=gap)
 
 
 def _sech2(x: Array) -> Array:
@@ -155,11 +176,12 @@ def sensor_current(device: DeviceParams, gates: Mapping[str, ArrayLike], state: 
     return np.asarray(scale * ((1.0 - vis) + vis * shape))
 
 
-def simulate(device: DeviceParams, gates: Mapping[str, ArrayLike],
-             shift_ev: ArrayLike = 0.0) -> Simulation:
-    """Occupations and sensor current for gate-voltage arrays (missing gates at 0 V)."""
+def simulate(device: DeviceParams, gates: Mapping[str, ArrayLike], shift_ev: ArrayLike = 0.0,
+             dot_shift_ev: tuple[ArrayLike, ArrayLike] | None = None) -> Simulation:
+    """Occupations and sensor current for gate-voltage arrays (missing gates at 0 V), with the
+    sensor's potential shifted by ``shift_ev`` and the dots' by ``dot_shift_ev`` (eV)."""
     v = _gate_arrays(gates)
-    state = dot_state(device, v)
+    state = dot_state(device, v, dot_shift_ev)
     current = sensor_current(device, v, state, shift_ev)
     return Simulation(n1=state.n1, n2=state.n2, sensor_current=current)
 

@@ -162,26 +162,34 @@ class DeviceParams:
 
 @dataclass(frozen=True)
 class NoiseParams:
-    """Noise amplitudes, all defined in lab time.
+    """Noise amplitudes, all defined as processes in lab time (see `dotstack.mocks.physics.noise`).
 
-    - ``current_density``: white noise on the sensor current (A/sqrt(Hz), one-sided); a reading
-      averaged over T has standard deviation ``current_density / sqrt(2 T)``.
-    - ``charge_noise_ev``: 1/f noise of the sensor's electrochemical potential, PSD
-      ``charge_noise_ev**2 / f`` (eV^2/Hz), synthesised between ``charge_noise_band`` (Hz) with
-      ``components_per_decade`` random-phase sinusoids per decade.
+    - ``current_density``: white noise on the sensor and transport currents (A/sqrt(Hz),
+      one-sided), the derivative of a Brownian path: a reading averaged over T has standard
+      deviation ``current_density / sqrt(2 T)``, and averages over adjacent windows are
+      consistent (a 1 s reading is the mean of the ten 0.1 s readings inside it).
+    - ``charge_noise_ev``: 1/f noise of the sensor's electrochemical potential, one-sided PSD
+      ``charge_noise_ev**2 / f`` (eV^2/Hz) across ``charge_noise_band`` (Hz): a sum of
+      Ornstein-Uhlenbeck processes with ``components_per_decade`` corner frequencies per decade
+      (continuous spectrum; flat below the band, falling as 1/f^2 above it).  The default band
+      (1 mHz - 10 Hz, that of sensor time traces) keeps a DMM reading at about 20 us; components
+      above ~16 Hz are exact too but cost about 0.1 ms per component per scalar reading.
+    - ``dot_charge_noise_ev``: the same kind of 1/f noise, independently, on each dot's
+      electrochemical potential (eV/sqrt(Hz) at 1 Hz): transition lines jitter.
     - ``telegraph_ev``: a two-level charge trap shifts the sensor's potential by this (eV) while
       occupied; it switches in with ``telegraph_rates[0]`` and out with ``telegraph_rates[1]`` (Hz).
     """
 
     current_density: float = 5e-13
     charge_noise_ev: float = 1e-6
-    charge_noise_band: tuple[float, float] = (1e-3, 1e3)
-    components_per_decade: int = 4
+    dot_charge_noise_ev: float = 1e-6
+    charge_noise_band: tuple[float, float] = (1e-3, 10.0)
+    components_per_decade: int = 2
     telegraph_ev: float = 2e-6
     telegraph_rates: tuple[float, float] = (2.0, 5.0)
 
     def __post_init__(self) -> None:
-        for name in ("current_density", "charge_noise_ev", "telegraph_ev"):
+        for name in ("current_density", "charge_noise_ev", "dot_charge_noise_ev", "telegraph_ev"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"NoiseParams.{name} must be finite and >= 0, got {value}")
@@ -197,15 +205,18 @@ class NoiseParams:
     @classmethod
     def none(cls) -> NoiseParams:
         """No noise at all (noiseless simulation)."""
-        return cls(current_density=0.0, charge_noise_ev=0.0, telegraph_ev=0.0)
+        return cls(current_density=0.0, charge_noise_ev=0.0, dot_charge_noise_ev=0.0,
+                   telegraph_ev=0.0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able description."""
         return {
             "current_density_A_per_sqrtHz": self.current_density,
             "charge_noise_eV_per_sqrtHz_at_1Hz": self.charge_noise_ev,
+            "dot_charge_noise_eV_per_sqrtHz_at_1Hz": self.dot_charge_noise_ev,
             "charge_noise_band_Hz": list(self.charge_noise_band),
             "components_per_decade": self.components_per_decade,
+            "charge_noise_method": "sum of OU processes",
             "telegraph_eV": self.telegraph_ev,
             "telegraph_rates_Hz": list(self.telegraph_rates),
         }

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from dotstack.mocks.physics import model
-from dotstack.mocks.physics.params import BARRIERS, E_CHARGE, GATES, DeviceParams
+from dotstack.mocks.physics.noise import CELLS_PER_TIME_CONSTANT, ou_corner_weights
+from dotstack.mocks.physics.params import BARRIERS, E_CHARGE, GATES, DeviceParams, NoiseParams
 
 #: |d cosh^-2(x)/dx| is largest at x = atanh(1/sqrt(3)).
 STEEPEST_X = math.atanh(1.0 / math.sqrt(3.0))
@@ -96,8 +97,31 @@ def _sensor(device: DeviceParams, gates: Mapping[str, float],
     }
 
 
-def ground_truth(device: DeviceParams, gates: Mapping[str, float]) -> dict[str, Any]:
-    """Everything an experiment could fit, at the given gate voltages (missing gates: 0 V)."""
+def charge_noise(noise: NoiseParams, streams: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The charge noise's construction: amplitudes, band, components and (if given) the
+    counter-based streams of the sensor's and each dot's process."""
+    corners, variances = ou_corner_weights(noise.charge_noise_band, noise.components_per_decade)
+    result: dict[str, Any] = {
+        "sensor_eV_per_sqrtHz_at_1Hz": noise.charge_noise_ev,
+        "dot_eV_per_sqrtHz_at_1Hz": noise.dot_charge_noise_ev,
+        "band_Hz": list(noise.charge_noise_band),
+        "psd": "one-sided S(f) = A^2 / f (eV^2/Hz) inside the band, flat below, 1/f^2 above",
+        "method": "sum of OU processes",
+        "corner_frequencies_Hz": corners.tolist(),
+        "component_variance_per_A2": variances.tolist(),
+        "grid_cells_per_correlation_time": CELLS_PER_TIME_CONSTANT,
+        "dots": "each dot's electrochemical potential mu_i is shifted by its own process "
+                "(offset charges move by -Ec^-1 dmu); readings use the window average",
+    }
+    if streams is not None:
+        result["streams"] = dict(streams)
+    return result
+
+
+def ground_truth(device: DeviceParams, gates: Mapping[str, float],
+                 noise: NoiseParams | None = None) -> dict[str, Any]:
+    """Everything an experiment could fit, at the given gate voltages (missing gates: 0 V);
+    with ``noise``, also the charge noise's description (`charge_noise`)."""
     v = {g: float(gates.get(g, 0.0)) for g in GATES}
     ec, alpha = lever_arms(device, v["B2"])
     cm = device.mutual_capacitance + device.mutual_capacitance_open * float(
@@ -122,7 +146,7 @@ def ground_truth(device: DeviceParams, gates: Mapping[str, float]) -> dict[str, 
         windows[name] = [round(bar.pinch_off - 6 * bar.width, 4),
                          round(bar.pinch_off + 6 * bar.width, 4)]
     state = model.dot_state(device, v)
-    return {
+    result = {
         "model": "constant-interaction double quantum dot with a charge-sensor dot",
         "gates_V": v,
         "occupation": [float(state.n1), float(state.n2)],
@@ -172,3 +196,6 @@ def ground_truth(device: DeviceParams, gates: Mapping[str, float]) -> dict[str, 
         "kT_eV": device.kt_ev,
         "bias_V": device.bias,
     }
+    if noise is not None:
+        result["charge_noise"] = charge_noise(noise)
+    return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from dotstack.mocks.physics.params import GATES
@@ -63,3 +63,73 @@ class Wiring(Mapping[str, tuple[str, int]]):
 
     def to_dict(self) -> dict[str, list[str | int]]:
         return {g: [i, c] for g, (i, c) in self._gates.items()}
+
+
+class TriggerLines(Mapping[str, tuple[str, ...]]):
+    """Immutable trigger cabling: source port -> destination ports (``"qdac.trig1"`` ->
+    ``("dmm.ext",)``).  A port is ``<instrument>.<connector>``; one source may feed several
+    inputs (a BNC tee), and an input is fed by one source only."""
+
+    __slots__ = ("_lines",)
+    _lines: Mapping[str, tuple[str, ...]]
+
+    def __init__(self, lines: Mapping[str, str | Iterable[str]]) -> None:
+        clean: dict[str, tuple[str, ...]] = {}
+        fed_by: dict[str, str] = {}
+        for source, dests in lines.items():
+            _check_port(source, "source")
+            targets = (dests,) if isinstance(dests, str) else tuple(dests)
+            if not targets:
+                raise ValueError(f"TriggerLines: {source} is wired to nothing")
+            for dest in targets:
+                _check_port(dest, "destination")
+                if dest == source:
+                    raise ValueError(f"TriggerLines: {source} is wired to itself")
+                if dest in fed_by:
+                    raise ValueError(f"TriggerLines: input {dest} is fed by both "
+                                     f"{fed_by[dest]} and {source}")
+                fed_by[dest] = source
+            clean[source] = targets
+        object.__setattr__(self, "_lines", MappingProxyType(clean))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("TriggerLines is immutable")
+
+    def __repr__(self) -> str:
+        return f"TriggerLines({dict(self._lines)!r})"
+
+    @classmethod
+    def default(cls) -> TriggerLines:
+        """The mock lab's cabling (`DEFAULT_TRIGGER_LINES`): QDAC-II trigger output 1 to both
+        DMMs' external inputs, the AWG's marker 1 to the digitizer's trigger input A."""
+        return cls(DEFAULT_TRIGGER_LINES)
+
+    def source_of(self, dest: str) -> str | None:
+        """The source port wired to input ``dest``, or None."""
+        for source, dests in self._lines.items():
+            if dest in dests:
+                return source
+        return None
+
+    def __getitem__(self, source: str) -> tuple[str, ...]:
+        return self._lines[source]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {s: list(d) for s, d in self._lines.items()}
+
+
+#: Default trigger cabling of the mock lab (also the mock station's ``dotstack.triggers``).
+DEFAULT_TRIGGER_LINES: dict[str, list[str]] = {"qdac.trig1": ["dmm.ext", "dmm_transport.ext"],
+                                               "awg.marker1": ["ats.trigA"]}
+
+
+def _check_port(port: object, what: str) -> None:
+    if not isinstance(port, str) or port.count(".") != 1 or not all(port.split(".")):
+        raise ValueError(f"TriggerLines: {what} port must be '<instrument>.<connector>', "
+                         f"got {port!r}")

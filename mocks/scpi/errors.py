@@ -159,5 +159,6 @@ _DETAIL_MAX = 48
 
 def _printable(text: str) -> str:
     """Error-queue detail as the instrument would show it: printable ASCII, no quotes, short."""
+    text = text[: _DETAIL_MAX + 1]  # never walk a long text (a header can be ~1 MB)
     clean = "".join(c if " " <= c <= "~" and c != '"' else "?" for c in text)
     return clean if len(clean) <= _DETAIL_MAX else clean[: _DETAIL_MAX - 3] + "..."

@@ -11,6 +11,9 @@ Message rules (IEEE 488.2 / SCPI-99):
 * a query that fails adds no reply; the replies of the queries that succeeded are joined by ';'.
   If no query produced a reply, `handle` returns None (a client reading would time out, as on
   a real instrument, and finds the cause with SYST:ERR?).
+* a message longer than ``max_message_bytes`` is refused by the server before it is parsed
+  (-223 Too much data); a query whose client sends a new message before the reply went out
+  loses its reply (-410 Query INTERRUPTED), see `ScpiModel.interrupted`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from dotstack.mocks.scpi.call import Call
 from dotstack.mocks.scpi.errors import ScpiError, esr_bit
@@ -31,6 +34,25 @@ _ESB = 1 << 5  # status byte: event status summary
 _EAV = 1 << 2  # status byte: error/event queue not empty
 _MSS = 1 << 6  # status byte: master summary
 _OPC = 1 << 0  # event status register: operation complete
+
+
+class Session(Protocol):
+    """What a server tells a model about the connection whose message it is handling."""
+
+    def interrupted(self) -> bool:
+        """True once the client has sent another message since the current one."""
+        ...
+
+
+_session = threading.local()
+
+
+def bind_session(session: Session | None) -> None:
+    """Make `ScpiModel.interrupted` in the calling thread ask ``session`` (None: unbind).
+
+    A server binds each connection's thread to that connection for the thread's lifetime.
+    """
+    _session.current = session
 
 
 class ScpiModel:
@@ -48,6 +70,9 @@ class ScpiModel:
     error_queue_size: ClassVar[int] = 20
     #: True: a relative header that does not resolve is an error (no retry from the root).
     strict_paths: ClassVar[bool] = False
+    #: Longest program message a server accepts (bytes, block data included): a longer one is
+    #: dropped unparsed, with -223 Too much data.
+    max_message_bytes: ClassVar[int] = 1 << 20
 
     _router: ClassVar[Router]
     lock: threading.RLock
@@ -82,6 +107,20 @@ class ScpiModel:
             except ScpiError as err:  # a command error: the rest of the message is dropped
                 self._push(err)
             return b";".join(replies) if replies else None
+
+    def interrupted(self) -> bool:
+        """True if the client whose message is being handled has sent another one since.
+
+        A long-running handler (waiting for lab time, for a trigger...) polls this and gives up
+        early: the server will not send the reply of an interrupted message (a late reply would
+        desynchronise the client) but queues -410 Query INTERRUPTED instead, then executes the
+        new message.  A handler that gives up returns as usual (any value); if its message then
+        has no reply at all, no -410 is queued.  Also True while the server is closing.  Per
+        connection (thread-local); always False outside a server (in-process transport, direct
+        `handle` calls).  Meant for queries: a setting command should not give up half-done.
+        """
+        session: Session | None = getattr(_session, "current", None)
+        return session is not None and session.interrupted()
 
     def reset(self) -> None:
         """*RST: put the instrument state to its defaults (status and error queue stay)."""
@@ -171,60 +210,74 @@ class ScpiModel:
 
     @command("*OPC")
     def _opc(self, call: Call) -> None:
+        call.allow(0)
         self._esr |= _OPC  # every operation completes before the next message is read
 
     @command("*OPC?")
     def _opc_query(self, call: Call) -> str:
+        call.allow(0)
         return "1"
 
     @command("*WAI")
     def _wai(self, call: Call) -> None:
+        call.allow(0)
         return None
 
     @command("*TST?")
     def _tst(self, call: Call) -> str:
+        call.allow(0)
         return "0"
 
     @command("*OPT?")
     def _opt(self, call: Call) -> str:
+        call.allow(0)
         return ",".join(self.options) if self.options else "0"
 
     @command("*ESR?")
     def _esr_query(self, call: Call) -> str:
+        call.allow(0)
         value, self._esr = self._esr, 0
         return str(value)
 
     @command("*ESE")
     def _ese_set(self, call: Call) -> None:
+        call.allow(1)
         self._ese = call.int(0, min=0, max=255)
 
     @command("*ESE?")
     def _ese_query(self, call: Call) -> str:
+        call.allow(0)
         return str(self._ese)
 
     @command("*SRE")
     def _sre_set(self, call: Call) -> None:
+        call.allow(1)
         self._sre = call.int(0, min=0, max=255) & ~_MSS
 
     @command("*SRE?")
     def _sre_query(self, call: Call) -> str:
+        call.allow(0)
         return str(self._sre)
 
     @command("*STB?")
     def _stb(self, call: Call) -> str:
+        call.allow(0)
         return str(self.status_byte())
 
     @command("SYSTem:ERRor[:NEXT]?")
     def _syst_err(self, call: Call) -> str:
+        call.allow(0)
         code, message = self.pop_error()
         return f'{code},"{message}"'
 
     @command("SYSTem:ERRor:COUNt?")
     def _syst_err_count(self, call: Call) -> str:
+        call.allow(0)
         return str(len(self._errors))
 
     @command("SYSTem:ERRor:ALL?")
     def _syst_err_all(self, call: Call) -> str:
+        call.allow(0)
         if not self._errors:
             return '0,"No error"'
         items = [f'{code},"{message}"' for code, message in self._errors]
@@ -233,6 +286,7 @@ class ScpiModel:
 
     @command("SYSTem:VERSion?")
     def _syst_version(self, call: Call) -> str:
+        call.allow(0)
         return "1999.0"
 
 

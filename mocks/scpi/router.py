@@ -4,7 +4,8 @@ A pattern such as ``[SOURce#]:VOLTage[:LEVel]?`` becomes a regular expression ov
 upper-cased absolute header (``:SOUR3:VOLT?``): each mnemonic accepts its long or short form
 (the short form is its upper-case letters), ``#`` captures a numeric suffix (default 1),
 ``[...]`` is optional and a trailing ``?`` marks the query form.  All patterns of a model are
-joined into one alternation (first registered wins), and resolved headers are cached.
+joined into one alternation (first registered wins), and resolved headers are cached (at most
+``_CACHE_SIZE`` headers of up to ``_CACHE_KEY_MAX`` characters: the memory stays bounded).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any, TypeVar
 
 _NODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*#?")
 _ATTR = "_scpi_patterns"
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 4096  # headers resolved and remembered (then the cache starts over)
+_CACHE_KEY_MAX = 160  # longer headers are resolved each time, never kept
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,9 +154,10 @@ class Router:
         except KeyError:
             pass
         route = self._match(absolute_upper)
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[absolute_upper] = route
+        if len(absolute_upper) <= _CACHE_KEY_MAX:  # bounded: entries and their size
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[absolute_upper] = route
         return route
 
     def _match(self, absolute_upper: str) -> Route | None:

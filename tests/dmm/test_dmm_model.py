@@ -83,15 +83,16 @@ def test_back_to_back_reads_do_not_overlap(model: Keysight34465AModel) -> None:
     model.handle(b"SENS:VOLT:NPLC 10;ZERO:AUTO ON")
     ask(model, "READ?")
     first_end = model.busy_until
-    ask(model, "READ?")  # lab clock has not moved: the meter's own timeline runs on
+    ask(model, "READ?")  # the lab clock moved to the end of the first: the second follows it
     assert model.busy_until == pytest.approx(first_end + 1.5e-3 + 0.4)
+    assert model.lab.time() == pytest.approx(model.busy_until)
 
 
 def test_timed_sampling_uses_the_timer(model: Keysight34465AModel, lab: VirtualLab) -> None:
     model.handle(b"SENS:VOLT:NPLC 0.02;:SAMP:SOUR TIM;TIM 0.05;COUN 4;:TRIG:DEL 0")
     assert ask(model, "SAMP:TIM?") == "+5.00000000E-02"
-    ask(model, "READ?")
-    assert model.busy_until == pytest.approx(lab.time() + 4 * 0.05)
+    ask(model, "READ?")  # the lab clock advances to the end of the acquisition
+    assert model.busy_until == pytest.approx(lab.time()) and lab.time() == pytest.approx(4 * 0.05)
     assert float(ask(model, "SAMP:TIM? MIN")) == pytest.approx(2 * 0.02 / 50)
     model.handle(b"SAMP:TIM 1e-5")  # below the integration time
     assert errors(model) == [-222]
@@ -105,13 +106,17 @@ def test_bus_and_external_triggers(model: Keysight34465AModel) -> None:
     model.handle(b"INIT")
     assert errors(model) == [-213]
     model.handle(b"*TRG")
-    assert model.handle(b"FETC?") is None  # one trigger still missing
+    assert model.handle(b"FETC?") is None  # one trigger still missing, and none will come
     assert errors(model) == [-214]
+    assert ask(model, "DATA:POIN?") == "+2"  # the deadlock aborted it: the first set stays
+    model.handle(b"INIT;*TRG;*TRG")  # the second comes while the meter measures
+    assert errors(model) == [-211]
+    model.lab.clock.advance(1.0)
     model.handle(b"*TRG")
-    assert len(floats(ask(model, "FETC?"))) == 4
+    assert len(floats(ask(model, "FETC?"))) == 4 and model.missed_triggers == 1
     assert model.handle(b"READ?") is None  # READ? cannot be triggered by the bus
     assert errors(model) == [-214]
-    model.handle(b"TRIG:SOUR EXT;COUN 1;:INIT")
+    model.handle(b"TRIG:SOUR EXT;COUN 1;:INIT")  # the deadlock aborted the acquisition
     assert ask(model, "DATA:POIN?") == "+0"
     assert model.trigger_external() is True
     assert model.trigger_external() is False  # idle again
@@ -236,7 +241,7 @@ def test_pretrigger_samples_precede_the_trigger(model: Keysight34465AModel) -> N
     model.handle(b"SENS:VOLT:NPLC 1;ZERO:AUTO OFF;:TRIG:SOUR BUS;DEL 0;:SAMP:COUN 4;COUN:PRET 2")
     model.handle(b"INIT;*TRG")
     assert len(floats(ask(model, "FETC?"))) == 4
-    assert model.busy_until == pytest.approx(model.lab.time() + 2 * 0.02)
+    assert model.busy_until == pytest.approx(model.lab.time()) == pytest.approx(2 * 0.02)
 
 
 def test_own_noise_and_standalone_model() -> None:
@@ -244,3 +249,10 @@ def test_own_noise_and_standalone_model() -> None:
     assert math.isfinite(float(ask(model, "READ?")))
     with pytest.raises(ValueError, match="gain"):
         Keysight34465AModel(gain=0)
+
+
+def test_ac_readings_are_rms_never_negative() -> None:
+    model = Keysight34465AModel(seed=3)  # the meter's own noise on an open input
+    for query in ("MEAS:VOLT:AC?", "MEAS:CURR:AC?"):
+        values = [float(ask(model, query)) for _ in range(20)]
+        assert min(values) >= 0.0 and max(values) > 0.0

@@ -22,16 +22,34 @@ def station() -> Iterator[LabStation]:
         yield st
 
 
-def test_pinch_off_recovers_barrier(station: LabStation, tmp_path: Path) -> None:
-    truth = station.ground_truth()["barriers"]["SB1"]
-    result = pinch_off(station, "SB1", -0.1, 0.2, 121, data_dir=tmp_path, progress=False)
+@pytest.mark.parametrize(("gate", "readout", "others"), [
+    ("SB1", "sensor", ["SB2"]), ("SB2", "sensor", ["SB1"]),
+    ("B1", "transport", ["B2", "B3"]), ("B2", "transport", ["B1", "B3"]),
+    ("B3", "transport", ["B1", "B2"]),
+])
+def test_pinch_off_recovers_each_barrier(station: LabStation, tmp_path: Path, gate: str, readout: str,
+                                         others: list[str]) -> None:
+    truth = station.ground_truth()["barriers"][gate]
+    result = pinch_off(station, gate, -0.15, 0.2, 141, data_dir=tmp_path, progress=False,
+                       plot=gate == "SB1")
     assert result.status == "completed"
-    # tolerance: 1 mV on the pinch-off voltage, 5 % on the width
+    # the readout that sees the gate was chosen: the sensor's barriers on the sensor current,
+    # the double dot's on its transport current
+    assert load_meta(result.path)["parameters"]["readout"] == readout
+    # tolerance: 1 mV on the pinch-off voltage (the issue asks 5 mV), 5 % on the width
     assert result.fit["pinch_off_V"] == pytest.approx(truth["pinch_off_V"], abs=1e-3)
     assert result.fit["width_V"] == pytest.approx(truth["width_V"], rel=0.05)
-    # the other barrier was opened for the sweep and put back afterwards
-    assert station.gate("SB2").get() == pytest.approx(0.0, abs=1e-6)
-    assert Path(result.plot or "").exists()
+    # the barriers in series were opened for the sweep and put back afterwards
+    for other in others:
+        assert station.gate(other).get() == pytest.approx(0.0, abs=1e-6)
+    if gate == "SB1":
+        assert Path(result.plot or "").exists()
+
+
+def test_a_readout_that_cannot_see_the_gate_is_refused(station: LabStation, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot see gate 'B1'"):
+        pinch_off(station, "B1", readout="sensor", data_dir=tmp_path, progress=False)
+    assert not list(tmp_path.rglob("*.zarr"))  # refused before a run was created
 
 
 def test_sensor_scan_parks_on_the_steepest_flank(station: LabStation, tmp_path: Path) -> None:

@@ -229,3 +229,41 @@ def test_device_params_validation_names_the_field() -> None:
     with pytest.raises(ValueError, match="sensor gates"):
         DeviceParams(dot1_gate_capacitance={"P1": 2e-18, "S": 1e-18})
     json.dumps(DEV.to_dict())
+
+
+def test_dot_potential_shift_moves_that_dots_lines_by_shift_over_lever_arm() -> None:
+    _, alpha = lever_arms(DEV, 0.0)
+    p1 = np.linspace(-0.1, 0.05, 150001)
+    p2 = 0.0
+    base = dot_state(DEV, {"P1": p1, "P2": p2})
+    line = _crossings(p1, base.n1, 2.5)
+    shift = 50e-6  # eV on dot 1's electrochemical potential
+    moved = dot_state(DEV, {"P1": p1, "P2": p2}, (shift, 0.0))
+    assert _crossings(p1, moved.n1, 2.5) - line == pytest.approx(shift / alpha[0, 0], rel=1e-3)
+    assert np.array_equal(moved.induced1, base.induced1)  # the gate-induced charge is reported
+    # a dot-2 shift moves dot-2 lines only
+    p2b = np.linspace(-0.1, 0.1, 100001)
+    base2 = dot_state(DEV, {"P1": 0.0, "P2": p2b})
+    moved2 = dot_state(DEV, {"P1": 0.0, "P2": p2b}, (0.0, shift))
+    k = int(np.argmax(base2.n2 >= 2.5))
+    assert _crossings(p2b, moved2.n2, 2.5) - _crossings(p2b, base2.n2, 2.5) == pytest.approx(
+        shift / alpha[1, 1], rel=1e-3)
+    assert abs(moved2.n1[k] - base2.n1[k]) < 1e-3
+
+
+def test_scalar_dot_state_with_shifts_and_margin_equals_vectorised() -> None:
+    rng = np.random.default_rng(3)
+    sm = ScalarModel(DEV)
+    for _ in range(200):
+        v = {g: float(rng.uniform(-0.3, 0.3)) for g in ("P1", "P2", "B1", "B2", "B3", "S",
+                                                         "SB1", "SB2")}
+        mu1, mu2 = (float(x) for x in rng.normal(0.0, 2e-4, 2))
+        vec = dot_state(DEV, v, (mu1, mu2), margin=True)
+        n1, n2, i1, i2, gap = sm.dot_state_margin(v, mu1, mu2)
+        assert (n1, n2) == pytest.approx((float(vec.n1), float(vec.n2)), abs=1e-12)
+        assert (i1, i2) == pytest.approx((float(vec.induced1), float(vec.induced2)), rel=1e-12)
+        assert vec.margin is not None and gap == pytest.approx(float(vec.margin), rel=1e-9)
+        assert sm.dot_state(v, mu1, mu2) == (n1, n2, i1, i2)
+    # the margin is the gap to the next configuration: small on a transition, large inside
+    assert sm.dot_state_margin({**dict.fromkeys(("P1", "P2", "B1", "B2", "B3", "S", "SB1",
+                                                 "SB2"), 0.0)})[4] > 100.0

@@ -11,7 +11,7 @@ from dotstack.drivers.scpi_base import InstrumentError
 
 
 def sent_since(model, n):
-    return model.log[n:]
+    return list(model.log)[n:]
 
 
 def test_fills_dac_role(qdac):
@@ -186,7 +186,7 @@ def test_bad_input_gives_scpi_errors_and_the_instrument_survives(qdac):
         with pytest.raises(InstrumentError, match=str(code)):
             qdac.check_errors()
     assert qdac.get_voltage(1) == 0.0
-    assert qdac.ask("*IDN?").startswith("QDevil,QDAC-II")
+    assert qdac.ask("*IDN?").startswith("QDevil, QDAC-II, ")
 
 
 def test_generator_arguments_are_checked(qdac, model):

@@ -18,8 +18,9 @@ def errors(model):
 
 def test_identity_and_no_lab_usable():
     m = QDac2Model()
-    vendor, name, serial, firmware = q(m, "*IDN?").split(",")
-    assert (vendor, name) == ("QDevil", "QDAC-II") and serial.isdigit()
+    idn = q(m, "*IDN?")
+    vendor, name, serial, firmware = idn.split(", ")  # spaced like the real instrument
+    assert (vendor, name) == ("QDevil", "QDAC-II") and serial.isdigit() and "," not in firmware
     assert firmware.split("-")[1] >= "0.17.5"
     q(m, "sour1:volt 0.5")
     assert float(q(m, "sour1:volt?")) == 0.5 and m.output(1) == 0.5
@@ -41,7 +42,7 @@ def test_errors(model):
     assert errors(model).startswith("-222")
     assert float(q(model, "sour1:rang:low:max?")) == 2.0
     assert float(q(model, "sour1:rang:high:min?")) == -10.0
-    assert errors(model) == '0,"No error"'
+    assert errors(model) == '0, "No error"'
 
 
 def test_slew_is_seen_by_the_lab(model, lab, clock):
@@ -105,7 +106,7 @@ def test_markers_chain_generators_and_external_input(model):
     assert model.output(5) == 0.0 and model.output(6) == 0.0
     model.external_input(1)
     assert model.output(5) == 0.5 and model.output(6) == -0.5
-    assert len(model.out_triggers[1].pulses) == 1
+    assert len(model.pulses[1]) == 1
     assert q(model, "sour5:dc:mark:star?") == "2"
 
 

@@ -23,7 +23,7 @@ def upstream(server):
 def test_identification(upstream):
     idn = upstream.IDN()
     assert idn["vendor"] == "QDevil" and idn["model"] == "QDAC-II"
-    assert upstream.errors() == '0,"No error"'
+    assert upstream.errors() == '0, "No error"'
 
 
 def test_dc_voltages_reach_the_lab(upstream, lab):
@@ -76,7 +76,7 @@ def test_list_generator_binary_upload(upstream, clock, lab):
     assert upstream.ch01.dc_last_V() == pytest.approx(0.5)
     assert dc_list.cycles_remaining() == 0
     dc_list.close()
-    assert upstream.errors() == '0,"No error"'
+    assert upstream.errors() == '0, "No error"'
 
 
 def test_sweep_generator_on_internal_trigger(upstream, clock, lab):
@@ -98,7 +98,7 @@ def test_sweep_generator_on_internal_trigger(upstream, clock, lab):
     assert upstream.ch02.dc_last_V() == pytest.approx(1.0)
     sweep.close()
     upstream.free_trigger(trigger)
-    assert upstream.errors() == '0,"No error"'
+    assert upstream.errors() == '0, "No error"'
 
 
 def test_bus_trigger_and_abort(upstream, clock):
@@ -112,4 +112,4 @@ def test_bus_trigger_and_abort(upstream, clock):
     clock.advance(1.0)
     assert upstream.ch03.dc_last_V() == pytest.approx(0.7)
     dc_list.close()
-    assert upstream.errors() == '0,"No error"'
+    assert upstream.errors() == '0, "No error"'

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Callable
+
 from dotstack.mocks.scpi import (
     Call,
     ScpiError,
     ScpiModel,
+    ScpiServer,
     command,
     format_block,
     format_float,
@@ -126,3 +132,74 @@ def errors(model: ScpiModel) -> list[int]:
         if code == 0:
             return out
         out.append(code)
+
+
+class Gate(ScpiModel):
+    """Handlers that block until the test lets them go (to catch a connection mid-message)."""
+
+    idn = ("Toy Instruments", "GATE", "SN002", "1.0")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()  # a blocking handler has started
+        self.release = threading.Event()  # let it finish
+        self.gave_up = threading.Event()  # WAIT? saw interrupted()
+        self.thread_ident = 0  # the thread that ran the last blocking handler
+        self.interrupted_at_entry: bool | None = None
+
+    def _enter(self) -> None:
+        self.thread_ident = threading.get_ident()
+        self.interrupted_at_entry = self.interrupted()
+        self.entered.set()
+
+    @command("WAIT?")
+    def wait_query(self, call: Call) -> str:
+        """Blocks until released, polling `interrupted` (gives up when it turns true)."""
+        call.allow(0)
+        self._enter()
+        while not self.release.wait(0.001):
+            if self.interrupted():
+                self.gave_up.set()
+                return "gave up"
+        return "released"
+
+    @command("HOLD?")
+    def hold_query(self, call: Call) -> str:
+        """Blocks until released, without looking at `interrupted`."""
+        call.allow(0)
+        self._enter()
+        if not self.release.wait(30.0):
+            raise ScpiError.device_error("never released")
+        return "held"
+
+    @command("HOLD")
+    def hold(self, call: Call) -> None:
+        self.hold_query(call)
+
+
+def until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait (bounded, generous) until ``predicate()`` is true; fail the test otherwise."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.001)
+
+
+def connect(server: ScpiServer, *, nodelay: bool = True) -> socket.socket:
+    """A raw client socket to ``server`` (generous timeout: a hang fails, never a slow run)."""
+    sock = socket.create_connection((server.host, server.port), timeout=10.0)
+    if nodelay:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def readline(sock: socket.socket) -> bytes:
+    """One '\\n'-terminated reply, read byte by byte (nothing after it is consumed)."""
+    out = bytearray()
+    while not out.endswith(b"\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            raise ConnectionError(f"closed after {bytes(out)!r}")
+        out += chunk
+    return bytes(out)

@@ -70,7 +70,7 @@ def test_accepted_sockets_have_nodelay(server: ScpiServer) -> None:
         sock.sendall(b"*OPC?\n")
         _readline(sock)
         with server._lock:
-            accepted = list(server._clients)
+            accepted = [conn.sock for conn in server._clients]
         assert len(accepted) == 1
         assert accepted[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 

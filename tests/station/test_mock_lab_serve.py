@@ -15,6 +15,7 @@ import pytest
 from qcodes.instrument import Instrument
 
 from dotstack.drivers.transport import enable_nodelay
+from dotstack.mocks.lab import INSTRUMENTS
 from dotstack.station import LabStation
 
 
@@ -41,9 +42,15 @@ def _free_port_block(n: int = 2) -> int:
 
 @pytest.fixture
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list[str]]]:
-    base = _free_port_block()
+    yield from serve_lab(tmp_path_factory, "virtual")
+
+
+def serve_lab(tmp_path_factory: pytest.TempPathFactory, clock: str) -> Iterator[tuple[int, list[str]]]:
+    """`dotstack mock-lab serve` in a subprocess: (base port, its first two address lines)."""
+    base = _free_port_block(len(INSTRUMENTS))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dotstack.cli", "mock-lab", "serve", "--base-port", str(base), "--seed", "3"],
+        [sys.executable, "-m", "dotstack.cli", "mock-lab", "serve", "--base-port", str(base), "--seed", "3",
+         "--clock", clock],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         cwd=tmp_path_factory.mktemp("serve"),  # not the source tree: its ./dotstack lacks the mapping
@@ -111,7 +118,12 @@ dotstack:
     sensor: {{instrument: dmm, gain: 1.0e8, nplc: 1}}
 """
     with LabStation.from_yaml(text) as station:
-        assert station.mock_lab is None and station.ground_truth() is None
+        assert station.mock_lab is None and station.lab_time.mode == "virtual"
+        assert station.ground_truth()["seed"] == 3  # through the lab's control channel
+        t0 = station.time()
         station.gate("S").set(0.05)  # a ramp over the socket, read back from the instrument
         assert station.gate("S").get() == pytest.approx(0.05, abs=1e-6)
+        assert station.time() - t0 >= 0.05 / 5  # the ramp took its lab time (5 V/s)
+        station.sleep(2.5)
+        assert station.time() - t0 >= 2.5
         assert 1e-12 < station.readout().read() < 1e-8

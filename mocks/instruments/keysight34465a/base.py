@@ -21,6 +21,9 @@ from dotstack.mocks.instruments.keysight34465a.functions import (
 from dotstack.mocks.physics import VirtualLab
 from dotstack.mocks.scpi import Call, ScpiModel
 
+#: What the DMM's input amplifier can carry: the charge sensor's or the double dot's current.
+_SIGNALS = ("sensor", "transport")
+
 
 class DmmBase(ScpiModel):
     """State and timing shared by every part of the 34465A model (no SCPI commands).
@@ -50,7 +53,7 @@ class DmmBase(ScpiModel):
     display_on: bool
     display_text: str
     readings: list[float]
-    waiting_triggers: int  # triggers still expected by the running INIT
+    waiting_triggers: float  # triggers still expected by the running INIT (inf: forever)
     stale: bool  # no valid readings (-230 on FETCh?)
 
     def __init__(
@@ -63,18 +66,27 @@ class DmmBase(ScpiModel):
         line_frequency: float = 50.0,
         own_noise: float = 1.0,
         seed: int = 0,
+        signal: str = "sensor",
     ) -> None:
         if not gain > 0:
             raise ValueError(f"{name}: amplifier gain must be > 0 V/A, got {gain}")
         if line_frequency not in (50.0, 60.0):
             raise ValueError(f"{name}: line frequency must be 50 or 60 Hz, got {line_frequency}")
         self.lab = lab if lab is not None else VirtualLab()
+        self.clock = self.lab.clock
+        self.lock = self.lab.lock  # one lock for the lab and its instruments
+        #: lab time one message keeps the meter busy on a virtual clock (s)
+        self.command_time = 0.0
+        if signal not in _SIGNALS:
+            raise ValueError(f"{name}: signal must be one of {sorted(_SIGNALS)}, got {signal!r}")
+        #: what the amplifier in front of the DC-volt input carries
+        self.signal_name = signal
         self.name = name
         self.gain = float(gain)
         self.installed_options = tuple(options)
         self.line_frequency = float(line_frequency)
         self.own_noise = float(own_noise)
-        self._rng = np.random.default_rng(seed)
+        self.seed = int(seed)
         self.memory_size = 2_000_000 if "MEM" in self.installed_options else 50_000
         # firmware A.03 ships the digitizing features whether or not DIG was bought
         self.nplcs = NPLCS
@@ -83,6 +95,22 @@ class DmmBase(ScpiModel):
         self.busy_until = -math.inf  # lab time the last acquisition ends (kept across *RST)
         super().__init__()
         self.reset()
+        self.lab.add_trigger_input(f"{name}.ext", self.trigger_external)
+
+    def signal(self, integration: float, t: float) -> float:
+        """The amplifier's input current (A) averaged over [t, t + integration]."""
+        if self.signal_name == "transport":
+            return self.lab.transport_current(integration, t)
+        return self.lab.sensor_current(integration, t)
+
+    def signals(self, times: np.ndarray, integration: float) -> np.ndarray:
+        """`signal` at an array of start times."""
+        if self.signal_name == "sensor":
+            return self.lab.sensor_currents(times, integration)
+        return np.array([self.signal(integration, float(t)) for t in times])
+
+    def trigger_external(self, t: float | None = None) -> bool:  # see DmmAcquisition
+        raise NotImplementedError
 
     def reset(self) -> None:
         """*RST: the factory defaults of the manual."""
@@ -148,4 +176,4 @@ class DmmBase(ScpiModel):
 
     def next_start(self) -> float:
         """Lab time at which the meter can start measuring: now, or when it is no longer busy."""
-        return max(self.lab.time(), self.busy_until)
+        return max(self.clock.now(), self.busy_until)

@@ -19,33 +19,40 @@ class ReadingCommands(DmmAcquisition):
         self._initiate()
 
     @command("READ?")
-    def _read(self, call: Call) -> str:
+    def _read(self, call: Call) -> str | None:
         call.allow(0)
         return self._read_text()
 
     @command("FETCh?")
-    def _fetch(self, call: Call) -> str:
+    def _fetch(self, call: Call) -> str | None:
         call.allow(0)
         return self._fetch_text()
 
     @command("*TRG")
     def _trg(self, call: Call) -> None:
-        if self.trigger_source != "BUS" or not self.waiting_triggers:
+        call.allow(0)
+        if self.trigger_source != "BUS" or not self._trigger(self.clock.now()):
             raise ScpiError(-211, "Trigger ignored")
-        self._fire()
+
+    @command("*OPC?")
+    def _opc_q(self, call: Call) -> str | None:
+        """INIT is overlapped: *OPC? answers once the acquisition is complete."""
+        call.allow(0)
+        return "1" if self._wait_complete() else None
 
     @command("ABORt")
-    def _abort(self, call: Call) -> None:
-        self.waiting_triggers = 0
+    def _abort_cmd(self, call: Call) -> None:
+        self._abort()
 
     @command("DATA:POINts?")
     def _points(self, call: Call) -> str:
-        return nr1(len(self.readings))
+        return nr1(len(self._available()))
 
     @commands(["R?", "DATA:REMove?"])
     def _remove(self, call: Call) -> str | bytes:
         """R? [max]: up to max readings as a block; DATA:REMove? n: exactly n, as a list."""
         block = header_nodes(call.header) == ["R"]
+        self._available()
         if block and not call.nargs:
             n = len(self.readings)
         else:
@@ -58,5 +65,6 @@ class ReadingCommands(DmmAcquisition):
 
     @command("DATA:LAST?")
     def _last(self, call: Call) -> str:
-        value = self.readings[-1] if self.readings else math.nan
+        readings = self._available()
+        value = readings[-1] if readings else math.nan
         return f"{nr3(value)} {UNITS[self.function]}"

@@ -68,7 +68,7 @@ class SenseCommands(DmmAcquisition):
         return f'"{self.function} {nr3(s.range)},{nr3(self._res_factor(s) * s.range)}"'
 
     @commands(c.replace("CONFigure", "MEASure") + "?" for c in _CONF)
-    def _measure_query(self, call: Call) -> str:
+    def _measure_query(self, call: Call) -> str | None:
         self._configure(Call(call.header.rstrip("?"), call.suffixes, call.args))
         return self._read_text()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 
 from dotstack.mocks.instruments.qdac2.limits import N_EXTERNAL_OUTPUTS, RANGES
 from dotstack.mocks.instruments.qdac2.state import Channel, OutputTrigger
-from dotstack.mocks.physics import MonotonicClock, VirtualLab
+from dotstack.mocks.physics import VirtualLab
+from dotstack.mocks.physics.clock import LabClock, VirtualClock
 from dotstack.mocks.scpi import Call, ScpiError, ScpiModel
 
 
@@ -14,6 +16,7 @@ class QDacBase(ScpiModel):
     """State and plumbing shared by every part of the QDAC-II model (no SCPI commands)."""
 
     idn = ("QDevil", "QDAC-II", "00042", "13-1.57")
+    max_message_bytes = 2 << 20  # lists of 65536 points: 256 KiB as float32, ~1.2 MB as text
 
     def __init__(
         self, lab: VirtualLab | None = None, *, name: str = "qdac", channels: int = 24
@@ -22,8 +25,12 @@ class QDacBase(ScpiModel):
         self.lab = lab
         self.name = name
         self.n_channels = channels
-        self.log: list[str] = []
-        self._own_clock = MonotonicClock()  # lab time when there is no lab
+        self.log: deque[str] = deque(maxlen=1000)  # the last messages received
+        #: the lab's clock (its own virtual clock without a lab); the lab's lock is ours
+        self.clock: LabClock = lab.clock if lab is not None else VirtualClock()
+        self.lock = self.clock.lock
+        #: lab time one message keeps the instrument busy on a virtual clock (s)
+        self.command_time = 0.0
         self.ch: dict[int, Channel] = {}
         self.out_triggers: dict[int, OutputTrigger] = {}
         self._init_state()
@@ -33,8 +40,8 @@ class QDacBase(ScpiModel):
         self.out_triggers = {n: OutputTrigger() for n in range(1, N_EXTERNAL_OUTPUTS + 1)}
 
     def now(self) -> float:
-        """Lab time (s), or seconds since creation without a lab."""
-        return float(self.lab.time()) if self.lab is not None else self._own_clock()
+        """Lab time (s)."""
+        return self.clock.now()
 
     def reset(self) -> None:
         """*RST: every channel back to its defaults; moved outputs step to 0 V."""
@@ -52,7 +59,7 @@ class QDacBase(ScpiModel):
         """Move ``c`` from its present output to ``volts`` at ``slew`` and tell the lab."""
         c.v0, c.t0, c.v1, c.rate = c.output(t), t, volts, slew
         if self.lab is not None:
-            self.lab.set_output(self.name, c.n, volts, slew=slew)
+            self.lab.set_output(self.name, c.n, volts, slew=slew, t=t)
 
     def _chan(self, call: Call, i: int = 0) -> Channel:
         """The channel the header's numeric suffix ``i`` names (-114 if none)."""

@@ -54,6 +54,7 @@ class DcOutputCommands(QDacEngine):
         mode = word(call, 0, ("FIXed", "SWEep", "LIST"))
         if mode != c.mode:
             t = self.now()
+            self._cancel(c)
             c.running = c.armed = False
             c.mode = mode
             if mode == "fix":

@@ -44,14 +44,22 @@ class GeneratorCommands(QDacEngine):
         return format_bool(self._chan(call).continuous)
 
     @command("[SOURce#]:DC:ABORt")
-    @command("[SOURce#]:ALL:ABORt")
     def _dc_abort(self, call: Call) -> None:
         self._abort(self._chan(call))
 
+    @command("[SOURce#]:ALL:ABORt")
+    def _all_abort(self, call: Call) -> None:
+        """Every generator of the channel: DC and waveforms."""
+        c = self._chan(call)
+        self._abort(c)
+        self._abort_waves(c, self.now())
+
     @command("ABORt")
     def _abort_all(self, call: Call) -> None:
+        t = self.now()
         for c in self.ch.values():
             self._abort(c)
+            self._abort_waves(c, t)
             c.sense.armed = False
 
     @command("[SOURce#]:DC:DELay")

@@ -6,15 +6,20 @@ from dotstack.mocks.instruments.qdac2.dc import DcOutputCommands
 from dotstack.mocks.instruments.qdac2.generator import GeneratorCommands
 from dotstack.mocks.instruments.qdac2.lists import ListCommands
 from dotstack.mocks.instruments.qdac2.sensors import SensorCommands
+from dotstack.mocks.instruments.qdac2.system import SystemCommands
+from dotstack.mocks.instruments.qdac2.traces import TraceCommands
 from dotstack.mocks.instruments.qdac2.triggers import TriggerCommands
-from dotstack.mocks.scpi import Call, command
+from dotstack.mocks.instruments.qdac2.waveforms import WaveformCommands
 
 
 class QDac2Model(
-    DcOutputCommands, GeneratorCommands, ListCommands, TriggerCommands, SensorCommands
+    DcOutputCommands,
+    GeneratorCommands,
+    ListCommands,
+    TriggerCommands,
+    SensorCommands,
+    WaveformCommands,
+    TraceCommands,
+    SystemCommands,
 ):
-    """SCPI model of a QDevil QDAC-II; ``lab=None`` keeps state only (own monotonic clock)."""
-
-    @command("SYSTem:COMMunicate:LAN:MAC?")
-    def _mac_q(self, call: Call) -> str:
-        return '"049162C0' + f"{int(self.idn[2]) & 0xFFFF:04X}" + '"'
+    """SCPI model of a QDevil QDAC-II; ``lab=None`` keeps state only (own virtual clock)."""

@@ -1,11 +1,15 @@
-"""Mutable state of the QDAC-II mock: channels (output ramp, generator, sensor), output triggers."""
+"""Mutable state of the QDAC-II mock: channels (output ramp, DC generator, waveform generators,
+sensor), output triggers."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from dotstack.mocks.instruments.qdac2.limits import LEAKAGE_OHM
+
+SENSOR_MEMORY = 1 << 16  # readings a current sensor holds
 
 
 @dataclass
@@ -21,6 +25,51 @@ class Sensor:
     continuous: bool = False
     armed: bool = False
     data: list[float] = field(default_factory=list)
+
+
+#: The waveform generators of a channel, by the key the lab knows them under.
+WAVE_KINDS = ("sine", "tri", "squ", "awg")
+
+
+@dataclass
+class Wave:
+    """One waveform generator of a channel (sine, triangle, square or AWG) and its playback.
+
+    While it plays, ``shape(t - t_start)`` (V, vectorised) is added to the DC level on
+    [t_start, t_end); ``event`` is its next action on the lab clock (a period boundary or the
+    end), ``k`` the period index that action is for.
+    """
+
+    kind: str
+    period: float = 1e-3
+    polarity: str = "norm"
+    span: float = 0.0
+    offset: float = 0.0
+    slew: float = math.inf
+    delay: float = 0.0
+    count: int = 1  # periods (-1: forever)
+    dcycle: float = 50.0  # % of the period high (square) or rising (triangle)
+    type: str = "symm"  # square only: symm, pos, neg
+    trace: str = ""  # AWG only: the trace it plays
+    scale: float = 1.0  # AWG only
+    source: str = "imm"
+    continuous: bool = False
+    armed: bool = False
+    running: bool = False
+    markers: dict[str, int] = field(
+        default_factory=lambda: {"start": 0, "end": 0, "pstart": 0, "pend": 0}
+    )
+    t_start: float = 0.0
+    t_end: float = 0.0
+    shape: Any = None
+    event: Any = None
+    k: int = 0
+
+    def value(self, t: float) -> float:
+        """What the generator adds to the output at lab time ``t`` (V)."""
+        if self.shape is None or not self.t_start <= t < self.t_end:
+            return 0.0
+        return float(self.shape(t - self.t_start))
 
 
 @dataclass
@@ -63,24 +112,32 @@ class Channel:
     swe_count: int = 1
     swe_gen: str = "step"
     sense: Sensor = field(default_factory=Sensor)
+    event: Any = None  # the generator's next action on the lab clock (an `Event`), if any
+    waves: dict[str, Wave] = field(default_factory=lambda: {k: Wave(k) for k in WAVE_KINDS})
 
     def output(self, t: float) -> float:
-        """Output (V) at lab time ``t`` along the present ramp."""
+        """DC generator's output (V) at lab time ``t`` along the present ramp (no waveforms)."""
         if self.rate == math.inf or t <= self.t0:
             return self.v1 if self.rate == math.inf or t > self.t0 else self.v0
         span = self.v1 - self.v0
         moved = self.rate * (t - self.t0)
         return self.v1 if moved >= abs(span) else self.v0 + math.copysign(moved, span)
 
+    def total(self, t: float) -> float:
+        """Output (V) at lab time ``t``: the DC ramp plus every waveform generator."""
+        return self.output(t) + sum(w.value(t) for w in self.waves.values())
+
     def current(self, t: float) -> float:
         """Current (A) the sensor sees at lab time ``t``: the output across the leakage."""
-        return self.output(t) / LEAKAGE_OHM
+        return self.total(t) / LEAKAGE_OHM
 
     def measure(self, t: float) -> None:
         """One sensor acquisition at ``t``: COUNt readings into the data buffer."""
         s = self.sense
         s.armed = s.continuous
         s.data.extend(self.current(t) for _ in range(s.count))
+        if len(s.data) > SENSOR_MEMORY:  # the oldest readings are overwritten
+            del s.data[: len(s.data) - SENSOR_MEMORY]
 
     def values(self) -> list[float]:
         """The points of the selected generator (list or sweep) in output order."""
@@ -117,4 +174,3 @@ class OutputTrigger:
     width: float = 1e-6
     polarity: str = "norm"
     delay: float = 0.0
-    pulses: list[float] = field(default_factory=list)  # lab times of emitted pulses

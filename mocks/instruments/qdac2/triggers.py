@@ -14,6 +14,7 @@ class TriggerCommands(QDacEngine):
 
     @command("*TRG")
     def _trg(self, call: Call) -> None:
+        call.allow(0)
         self.fire("bus")
 
     @command("TINT")
@@ -22,6 +23,9 @@ class TriggerCommands(QDacEngine):
 
     def _out(self, call: Call) -> OutputTrigger:
         return self.out_triggers[call.suffix(0, min=1, max=N_EXTERNAL_OUTPUTS)]
+
+    def _out_number(self, call: Call) -> int:
+        return call.suffix(0, min=1, max=N_EXTERNAL_OUTPUTS)
 
     @command("OUTPut:TRIGger#:SOURce")
     def _out_source(self, call: Call) -> None:
@@ -57,5 +61,4 @@ class TriggerCommands(QDacEngine):
 
     @command("OUTPut:TRIGger#:SIGNal")
     def _out_signal(self, call: Call) -> None:
-        o = self._out(call)
-        o.pulses.append(self.now() + o.delay)
+        self._emit(self._out_number(call), self.now() + self._out(call).delay)
