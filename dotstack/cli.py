@@ -114,8 +114,14 @@ def run_experiment(
             raise typer.BadParameter(f"--param {item!r}: expected NAME=VALUE")
         parsed = yaml.safe_load(value)
         kwargs[key] = tuple(parsed) if isinstance(parsed, list) else parsed
-    with LabStation.from_file(station) as lab:
-        result = EXPERIMENTS[experiment](lab, data_dir=out, **kwargs)
+    from dotstack.experiments.sweep import RunInterrupted
+
+    try:
+        with LabStation.from_file(station) as lab:
+            result = EXPERIMENTS[experiment](lab, data_dir=out, **kwargs)
+    except RunInterrupted as exc:
+        typer.echo(f"{exc.status:10s} {exc.path}")
+        raise typer.Exit(130) from None
     typer.echo(f"{result.status:10s} {result.path}")
     if result.plot:
         typer.echo(f"plot       {result.plot}")

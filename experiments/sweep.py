@@ -11,6 +11,7 @@ had before the sweep.
 from __future__ import annotations
 
 import json
+import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from dotstack.experiments.hardware import HardwareRaster
+from dotstack.experiments.shield import interrupt_shield
 from dotstack.station import Gate, LabStation
 from dotstack.store import Axis, Quantity, RunWriter
 
@@ -126,43 +128,47 @@ def gate_sweep(
     with _progress(progress, name, int(np.prod(shape))) as advance:
         try:
             with writer:
-                for gate_name, volts in (set_gates or {}).items():
-                    station.gate(gate_name).set(volts)
-                flat = data.reshape(-1)
-                inner_gate, inner_values = gates[-1], [float(v) for v in axes[-1].values]
-                n_inner = len(inner_values)
-                read, write = meter.read, writer.write_point
-                if raster is not None:
-                    row_values = np.asarray(inner_values)
-                    for r in range(flat.size // n_inner):
-                        if len(axes) == 2:
-                            gates[0].set(float(axes[0].values[r]))
-                        for j, value in enumerate(raster.row(row_values).tolist()):
-                            flat[r * n_inner + j] = value
-                            write(r * n_inner + j, **{quantity: value})
-                            advance()
-                for k in range(flat.size if raster is None else 0):
-                    j = k % n_inner
-                    if j == 0 and len(axes) == 2:  # a new row: the outer gate moves first
-                        gates[0].set(float(axes[0].values[k // n_inner]))
-                    inner_gate.set(inner_values[j])
-                    if settle:
-                        station.sleep(settle)
-                    value = read()
-                    flat[k] = value
-                    write(k, **{quantity: value})
-                    advance()
-                if analysis is not None:
-                    fit = _analyse(analysis, {quantity: data, **{a.gate: np.asarray(a.values) for a in axes}})
-                    writer.add_meta("fit", _jsonable(fit))
-        except KeyboardInterrupt:
+                try:
+                    for gate_name, volts in (set_gates or {}).items():
+                        station.gate(gate_name).set(volts)
+                    flat = data.reshape(-1)
+                    inner_gate, inner_values = gates[-1], [float(v) for v in axes[-1].values]
+                    n_inner = len(inner_values)
+                    read, write = meter.read, writer.write_point
+                    if raster is not None:
+                        row_values = np.asarray(inner_values)
+                        for r in range(flat.size // n_inner):
+                            if len(axes) == 2:
+                                gates[0].set(float(axes[0].values[r]))
+                            for j, value in enumerate(raster.row(row_values).tolist()):
+                                flat[r * n_inner + j] = value
+                                write(r * n_inner + j, **{quantity: value})
+                                advance()
+                    for k in range(flat.size if raster is None else 0):
+                        j = k % n_inner
+                        if j == 0 and len(axes) == 2:  # a new row: the outer gate moves first
+                            gates[0].set(float(axes[0].values[k // n_inner]))
+                        inner_gate.set(inner_values[j])
+                        if settle:
+                            station.sleep(settle)
+                        value = read()
+                        flat[k] = value
+                        write(k, **{quantity: value})
+                        advance()
+                    if analysis is not None:
+                        fit = _analyse(analysis, {quantity: data,
+                                                  **{a.gate: np.asarray(a.values) for a in axes}})
+                        writer.add_meta("fit", _jsonable(fit))
+                except BaseException as exc:  # gates made safe before the run is closed
+                    _make_safe(station, touched, start_values, writer, ended_by=exc)
+                    raise
+                _make_safe(station, touched, start_values, writer)
+        except KeyboardInterrupt as exc:
             status = "aborted"
-            raise
+            raise RunInterrupted(writer.path, writer.run_id) from exc
         except BaseException:
             status = "failed"
             raise
-        finally:
-            _restore(touched, start_values)
     return RunResult(writer.path, writer.run_id, name, status, fit)
 
 
@@ -177,6 +183,40 @@ def _analyse(analysis: Analysis, arrays: dict[str, np.ndarray]) -> dict[str, Any
 
 class FitWarning(UserWarning):
     """An experiment's fit failed; its run was kept and marked completed."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended a run: its data and gates were saved first.  Carries the run's path."""
+
+    def __init__(self, path: str, run_id: str) -> None:
+        super().__init__(f"run {run_id} aborted; data kept in {path}")
+        self.path, self.run_id, self.status = path, run_id, "aborted"
+
+
+def _make_safe(station: LabStation, gates: Sequence[Gate], values: Mapping[str, float],
+               writer: RunWriter, ended_by: BaseException | None = None) -> None:
+    """Ramp the touched gates back, shielded from Ctrl-C, and record where every gate is."""
+    def where() -> str:
+        return ", ".join(f"{g.name} -> {values[g.name]:+.6g} V (restoring)" for g in gates)
+
+    error: BaseException | None = None
+    if ended_by is not None and gates:
+        print(f"run {writer.run_id} ended by {type(ended_by).__name__}: ramping "
+              f"{', '.join(g.name for g in gates)} back to where they were", file=sys.stderr,
+              flush=True)
+    with interrupt_shield(where):
+        try:
+            _restore(gates, values)
+        except Exception as exc:  # recorded below, raised after the final values are written
+            error = exc
+        final: dict[str, Any]
+        try:
+            final = dict(station.gate_values())
+        except Exception as exc:
+            final = {"error": f"{type(exc).__name__}: {exc}"}
+        writer.add_meta("final_gate_values", _jsonable(final))
+    if error is not None:
+        raise error
 
 
 def _restore(gates: Sequence[Gate], values: Mapping[str, float]) -> None:
