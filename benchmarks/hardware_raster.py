@@ -39,8 +39,9 @@ def _compare(clock: str, points: int) -> None:
     assert config.mock is not None
     config = replace(config, mock=replace(config.mock, clock=clock))
     with tempfile.TemporaryDirectory() as out, LabStation(config) as station:
-        _scan(station, "hardware", 5, out)  # warm up both paths (imports, first store)
-        _scan(station, "software", 5, out)
+        _scan(station, "hardware", 21, out)  # warm up both paths (imports, first store);
+        # 21 points: 20 mV steps, the largest the mock station lets a list jump
+        _scan(station, "software", 21, out)
         sw = _scan(station, "software", points, out)
         hw = _scan(station, "hardware", points, out)
     n = points * points
@@ -55,7 +56,7 @@ def _compare(clock: str, points: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=81, help="points per axis, virtual clock")
-    parser.add_argument("--realtime-points", type=int, default=15,
+    parser.add_argument("--realtime-points", type=int, default=21,
                         help="points per axis, realtime clock")
     args = parser.parse_args()
     _compare("virtual", args.points)

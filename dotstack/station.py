@@ -147,7 +147,8 @@ class LabStation:
                     f"{self.config.source}: instruments.{name}: the mock lab has no instrument "
                     f"{lab_name!r} (it has {sorted(addresses)}); map it in dotstack.mock.instruments")
             cls = _instrument_class(cfg["type"])
-            if "sleep" in inspect.signature(cls).parameters:
+            # (the class's own __init__: qcodes' metaclass hides it from signature(cls))
+            if "sleep" in inspect.signature(getattr(cls, "__init__")).parameters:  # noqa: B009
                 overrides.setdefault(name, {})["sleep"] = self.sleep  # waits in lab time
             if issubclass(cls, ScpiInstrument):
                 if self.mock_lab is not None:

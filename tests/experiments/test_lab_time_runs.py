@@ -108,3 +108,13 @@ def test_realtime_clock_takes_real_time(tmp_path: Path) -> None:
         start = time.monotonic()
         readout.read_many(5, interval=0.05)  # 5 readings 50 ms apart: at least 0.2 s of wall time
         assert time.monotonic() - start >= 0.2
+
+
+def test_our_drivers_wait_on_the_lab_clock() -> None:
+    with _station(1) as station:
+        dac = station.gate("P1").dac
+        assert dac._sleep == station.sleep  # type: ignore[attr-defined]  # not time.sleep
+        t0 = station.time()
+        station.gate("P1").set(0.4)  # a 0.4 V ramp at the station's 5 V/s: 80 ms of lab time
+        assert 0.08 <= station.time() - t0 < 0.2
+        assert station.gate("P1").get() == pytest.approx(0.4, abs=1e-5)
