@@ -217,9 +217,14 @@ def one_over_f_mean(noise: OneOverF, t: float, duration: float) -> list[float]:
                 diff = _fast_increments(noise, np.array([t, end]), _PAIR).tolist()
             acc = [a + d for a, d in zip(acc, diff, strict=True)]
         return [a * amp / duration for a, amp in zip(acc, noise._amp_list, strict=True)]
-    # one channel, all components paged: the two Hermite cubics inline
-    scale, h = noise._page_scale, noise._page_h
-    u = t * scale
+    # one channel, all components paged: the integral at both ends from its Hermite cubic
+    return [(_paged_integral(noise, end) - _paged_integral(noise, t)) * noise._amp_list[0]
+            / duration]
+
+
+def _paged_integral(noise: OneOverF, t: float) -> float:
+    """The summed components' running integral at ``t``, from the page's cubic Hermite."""
+    u = t * noise._page_scale
     m = int(u)
     f = u - m
     data = noise._page(m >> _LOG_PAGE)
@@ -227,17 +232,8 @@ def one_over_f_mean(noise: OneOverF, t: float, duration: float) -> list[float]:
     x0, y0, x1, y1 = data[o], data[o + 1], data[o + 2], data[o + 3]
     f2 = f * f
     f3 = f2 * f
-    start = y0 + (y1 - y0) * (3.0 * f2 - 2.0 * f3) + h * (x0 * (f3 - 2.0 * f2 + f) + x1 * (f3 - f2))
-    u = end * scale
-    m = int(u)
-    f = u - m
-    data = noise._page(m >> _LOG_PAGE)
-    o = (m & _PAGE_MASK) * 2
-    x0, y0, x1, y1 = data[o], data[o + 1], data[o + 2], data[o + 3]
-    f2 = f * f
-    f3 = f2 * f
-    stop = y0 + (y1 - y0) * (3.0 * f2 - 2.0 * f3) + h * (x0 * (f3 - 2.0 * f2 + f) + x1 * (f3 - f2))
-    return [(stop - start) * noise._amp_list[0] / duration]
+    return (y0 + (y1 - y0) * (3.0 * f2 - 2.0 * f3)
+            + noise._page_h * (x0 * (f3 - 2.0 * f2 + f) + x1 * (f3 - f2)))
 
 
 def brownian_path(path: BrownianPath, t: float) -> float:

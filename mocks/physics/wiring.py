@@ -1,20 +1,49 @@
-"""Which DAC channel drives which gate."""
+"""The mock lab's cabling: which DAC channel drives which gate, which trigger output feeds
+which trigger input."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
+from typing import TypeVar
 
 from dotstack.mocks.physics.params import GATES
 
 _DEFAULT_CHANNELS = {"P1": 1, "P2": 2, "B1": 3, "B2": 4, "B3": 5, "S": 6, "SB1": 7, "SB2": 8}
 
 
-class Wiring(Mapping[str, tuple[str, int]]):
+V = TypeVar("V")
+
+
+class _Frozen(Mapping[str, V]):
+    """An immutable mapping over ``_items`` (a read-only proxy set once in ``__init__``)."""
+
+    __slots__ = ("_items",)
+    _items: Mapping[str, V]
+
+    def _freeze(self, items: dict[str, V]) -> None:
+        object.__setattr__(self, "_items", MappingProxyType(items))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self._items)!r})"
+
+    def __getitem__(self, key: str) -> V:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Wiring(_Frozen[tuple[str, int]]):
     """Immutable map gate name -> (instrument name, channel number); unwired gates sit at 0 V."""
 
-    __slots__ = ("_gates",)
-    _gates: Mapping[str, tuple[str, int]]
+    __slots__ = ()
 
     def __init__(self, gates: Mapping[str, tuple[str, int]]) -> None:
         unknown = sorted(set(gates) - set(GATES))
@@ -29,13 +58,7 @@ class Wiring(Mapping[str, tuple[str, int]]):
                                  f"{seen[key]} and {gate}")
             seen[key] = gate
             clean[gate] = key
-        object.__setattr__(self, "_gates", MappingProxyType(clean))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Wiring is immutable")
-
-    def __repr__(self) -> str:
-        return f"Wiring({dict(self._gates)!r})"
+        self._freeze(clean)
 
     @classmethod
     def default(cls, instrument: str = "qdac") -> Wiring:
@@ -44,34 +67,27 @@ class Wiring(Mapping[str, tuple[str, int]]):
 
     def gate_at(self, instrument: str, channel: int) -> str | None:
         """The gate wired to (instrument, channel), or None."""
-        for gate, key in self._gates.items():
+        for gate, key in self._items.items():
             if key == (instrument, channel):
                 return gate
         return None
 
     def __getitem__(self, gate: str) -> tuple[str, int]:
         try:
-            return self._gates[gate]
+            return self._items[gate]
         except KeyError:
-            raise KeyError(f"gate {gate!r} is not wired (wired: {sorted(self._gates)})") from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._gates)
-
-    def __len__(self) -> int:
-        return len(self._gates)
+            raise KeyError(f"gate {gate!r} is not wired (wired: {sorted(self._items)})") from None
 
     def to_dict(self) -> dict[str, list[str | int]]:
-        return {g: [i, c] for g, (i, c) in self._gates.items()}
+        return {g: [i, c] for g, (i, c) in self._items.items()}
 
 
-class TriggerLines(Mapping[str, tuple[str, ...]]):
+class TriggerLines(_Frozen[tuple[str, ...]]):
     """Immutable trigger cabling: source port -> destination ports (``"qdac.trig1"`` ->
     ``("dmm.ext",)``).  A port is ``<instrument>.<connector>``; one source may feed several
     inputs (a BNC tee), and an input is fed by one source only."""
 
-    __slots__ = ("_lines",)
-    _lines: Mapping[str, tuple[str, ...]]
+    __slots__ = ()
 
     def __init__(self, lines: Mapping[str, str | Iterable[str]]) -> None:
         clean: dict[str, tuple[str, ...]] = {}
@@ -90,13 +106,7 @@ class TriggerLines(Mapping[str, tuple[str, ...]]):
                                      f"{fed_by[dest]} and {source}")
                 fed_by[dest] = source
             clean[source] = targets
-        object.__setattr__(self, "_lines", MappingProxyType(clean))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("TriggerLines is immutable")
-
-    def __repr__(self) -> str:
-        return f"TriggerLines({dict(self._lines)!r})"
+        self._freeze(clean)
 
     @classmethod
     def default(cls) -> TriggerLines:
@@ -106,22 +116,13 @@ class TriggerLines(Mapping[str, tuple[str, ...]]):
 
     def source_of(self, dest: str) -> str | None:
         """The source port wired to input ``dest``, or None."""
-        for source, dests in self._lines.items():
+        for source, dests in self._items.items():
             if dest in dests:
                 return source
         return None
 
-    def __getitem__(self, source: str) -> tuple[str, ...]:
-        return self._lines[source]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._lines)
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
     def to_dict(self) -> dict[str, list[str]]:
-        return {s: list(d) for s, d in self._lines.items()}
+        return {s: list(d) for s, d in self._items.items()}
 
 
 #: Default trigger cabling of the mock lab (also the mock station's ``dotstack.triggers``).

@@ -9,10 +9,6 @@ QDAC channel 3.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -25,22 +21,10 @@ B1_LEVELS = np.linspace(-0.10, 0.0, 9)  # B1 from nearly closed to mostly open
 
 
 @pytest.fixture(scope="module", params=["virtual", "realtime"])
-def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dotstack.cli", "mock-lab", "serve", "--seed", "5", "--clock", request.param],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path_factory.mktemp("serve"),
-    )
-    assert proc.stdout is not None
-    addresses = dict(proc.stdout.readline().split() for _ in range(4))
-    try:
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+        serve) -> Iterator[dict[str, str]]:
+    with serve(tmp_path_factory.mktemp("serve"), clock=request.param, seed=5) as addresses:
         yield addresses
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture

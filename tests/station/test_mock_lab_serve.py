@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from qcodes.instrument import Instrument
 
 from dotstack.drivers.transport import enable_nodelay
 from dotstack.mocks.lab import INSTRUMENTS
@@ -41,31 +36,11 @@ def _free_port_block(n: int = 2) -> int:
 
 
 @pytest.fixture
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list[str]]]:
-    yield from serve_lab(tmp_path_factory, "virtual")
-
-
-def serve_lab(tmp_path_factory: pytest.TempPathFactory, clock: str) -> Iterator[tuple[int, list[str]]]:
-    """`dotstack mock-lab serve` in a subprocess: (base port, its first two address lines)."""
+def served(tmp_path_factory: pytest.TempPathFactory, serve) -> Iterator[tuple[int, list[str]]]:
+    """(base port, the first two address lines) of a served lab on a virtual clock."""
     base = _free_port_block(len(INSTRUMENTS))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dotstack.cli", "mock-lab", "serve", "--base-port", str(base), "--seed", "3",
-         "--clock", clock],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=tmp_path_factory.mktemp("serve"),  # not the source tree: its ./dotstack lacks the mapping
-    )
-    assert proc.stdout is not None
-    lines = [proc.stdout.readline().strip() for _ in range(2)]
-    try:
-        yield base, lines
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        Instrument.close_all()
+    with serve(tmp_path_factory.mktemp("serve"), clock="virtual", seed=3, base_port=base) as lab:
+        yield base, [f"{name} {lab[name]}" for name in INSTRUMENTS[:2]]
 
 
 def test_serve_prints_addresses_and_upstream_drivers_see_the_physics(served: tuple[int, list[str]]) -> None:
