@@ -18,25 +18,68 @@ dotstack:
   triggers:            # trigger cables: source port -> destination port(s)
     qdac.trig1: dmm.ext
 ```
-Every error names the key that is wrong, e.g. ``dotstack.gates.P1.channel``.
+Loading checks the whole file and reports every problem at once, one per line, each naming the
+file, the line and the key (``station.yaml:14: dotstack.gates.P1.channel: ...``): keys the format
+does not know (at any level, the top level included), duplicate YAML keys, values of the wrong
+type, NaN/inf or out of range, gate names the run store cannot hold, references to instruments
+or gates that do not exist, two gates on one DAC channel, a trigger input fed twice.  The shape
+is `dotstack.station_schema.StationFile` (pydantic; also the editors' JSON Schema); the
+references between sections are checked here.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Mapping
+import numbers
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from dotstack import station_schema, station_yaml
 from dotstack.drivers.protocols import ChannelLimits, LimitError
+from dotstack.station_schema import StationFile
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a station file: where (file, line, key) and what."""
+
+    source: str
+    key: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return ": ".join(p for p in (where, self.key, self.message) if p)
 
 
 class StationConfigError(ValueError):
-    """A station file that cannot be used; the message names the offending key."""
+    """A station file that cannot be used.
+
+    The message lists every problem found, one per line, each naming the key; ``problems``
+    holds them as `Problem` values.  Raised with a plain message (by `LabStation`, for what
+    only the instruments can tell), ``problems`` holds that one message.
+    """
+
+    def __init__(self, problems: str | Sequence[Problem]) -> None:
+        if isinstance(problems, str):
+            self.problems = [Problem("", "", problems)]
+            message = problems
+        else:
+            self.problems = list(problems)
+            message = "\n".join(str(p) for p in self.problems)
+            if len(self.problems) > 1:
+                message = f"{self.problems[0].source}: {len(self.problems)} problems\n{message}"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.problems,)
 
 
 @dataclass(frozen=True)
@@ -95,43 +138,54 @@ class StationConfig:
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<string>") -> StationConfig:
         try:
-            raw = yaml.safe_load(text)
+            loaded = station_yaml.load(text)
         except yaml.YAMLError as exc:
-            raise StationConfigError(f"{source}: not valid YAML: {exc}") from exc
-        return cls.from_dict(raw, source=source)
+            mark = getattr(exc, "problem_mark", None)
+            line = None if mark is None else int(mark.line) + 1
+            raise StationConfigError([Problem(source, "", f"not valid YAML: {exc}", line)]) from exc
+        return cls._validated(loaded.data, source, loaded)
 
     @classmethod
     def from_dict(cls, raw: Any, *, source: str = "<string>") -> StationConfig:
-        where = _Where(source)
-        root = where.mapping(raw, "")
-        instruments = where.mapping(root.get("instruments"), "instruments")
-        for name, cfg in instruments.items():
-            key = f"instruments.{name}"
-            cfg = where.mapping(cfg, key)
-            _check_type(where, cfg.get("type"), f"{key}.type")
-        ds = where.mapping(root.get("dotstack", {}), "dotstack")
-        unknown = set(ds) - {"mock", "gates", "readout", "triggers"}
-        if unknown:
-            raise where.error(f"dotstack.{sorted(unknown)[0]}", "unknown key")
-        mock = _mock_config(where, ds.get("mock", False))
-        for name, cfg in instruments.items():
-            if mock is None and "address" not in cfg:
-                raise where.error(f"instruments.{name}.address",
-                                  "missing (a real instrument needs an address)")
-        gates = {
-            name: _gate(where, name, cfg, instruments) for name, cfg in
-            where.mapping(ds.get("gates", {}), "dotstack.gates").items()
-        }
-        readouts = {
-            name: _readout(where, name, cfg, instruments) for name, cfg in
-            where.mapping(ds.get("readout", {}), "dotstack.readout").items()
-        }
-        for readout in readouts.values():
-            bad = [g for g in readout.sees if g not in gates]
-            if bad:
-                raise where.error(f"dotstack.readout.{readout.name}.sees",
-                                  f"{bad[0]!r} is not one of the station's gates {sorted(gates)}")
-        triggers = _triggers(where, ds.get("triggers", {}), instruments)
+        return cls._validated(raw, source, None)
+
+    @classmethod
+    def _validated(cls, raw: Any, source: str, loaded: station_yaml.LoadedYaml | None) -> StationConfig:
+        found = _Problems(source, loaded)
+        if loaded is not None:
+            for dup in loaded.problems:
+                found.add(dup.path, dup.message, dup.line)
+        if raw is None:
+            found.add((), "the file is empty (expected `instruments:` and `dotstack:`)")
+            found.raise_if_any()
+        model, errors = station_schema.validate(raw)
+        for path, message in errors:
+            found.add(path, message)
+        _check_references(raw, found)
+        found.raise_if_any()
+        assert model is not None
+        config = cls._from_model(model, raw["instruments"], source, found)
+        found.raise_if_any()
+        return config
+
+    @classmethod
+    def _from_model(cls, model: StationFile, instruments: Mapping[str, Any], source: str,
+                    found: _Problems) -> StationConfig:
+        ds = model.dotstack
+        gates = {}
+        for name, g in ds.gates.items():
+            try:
+                limits = ChannelLimits(*g.limits, max_ramp_rate=g.max_ramp_rate, max_step=g.max_step)
+            except LimitError as exc:  # the schema refuses all of these first; kept as a guard
+                found.add(("dotstack", "gates", name, "limits"), str(exc))
+                continue
+            gates[name] = GateConfig(name, g.instrument, g.channel, limits, g.unit)
+        readouts = {name: ReadoutConfig(name, r.instrument, r.gain, r.nplc, r.unit, tuple(r.sees))
+                    for name, r in ds.readout.items()}
+        mock = None if ds.mock is None else MockConfig(
+            seed=ds.mock.seed, connect=ds.mock.connect, base_port=ds.mock.base_port,
+            instruments=dict(ds.mock.instruments), clock=ds.mock.clock)
+        triggers = {port: tuple(dests) for port, dests in ds.triggers.items()}
         return cls(dict(instruments), gates, readouts, mock, source, triggers)
 
     def trigger_source(self, port: str) -> str | None:
@@ -169,137 +223,132 @@ def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-@dataclass(frozen=True)
-class _Where:
-    source: str
+class _Problems:
+    """The problems of one file, each with its key and (from YAML) line, in file order."""
 
-    def error(self, key: str, problem: str) -> StationConfigError:
-        return StationConfigError(f"{self.source}: {key or '<top level>'}: {problem}")
+    def __init__(self, source: str, loaded: station_yaml.LoadedYaml | None) -> None:
+        self.source = source
+        self.loaded = loaded
+        self.found: list[Problem] = []
 
-    def mapping(self, value: Any, key: str) -> dict[str, Any]:
-        if value is None:
-            raise self.error(key, "missing")
-        if not isinstance(value, Mapping):
-            raise self.error(key, f"expected a mapping, got {type(value).__name__}")
-        return dict(value)
+    def line(self, path: tuple[Any, ...]) -> int | None:
+        return None if self.loaded is None else self.loaded.line(path)
 
-    def entry(self, raw: Any, key: str, instruments: Mapping[str, Any],
-              allowed: set[str]) -> tuple[dict[str, Any], str]:
-        """A gate or readout entry: a mapping of known keys naming one of the instruments."""
-        cfg = self.mapping(raw, key)
-        unknown = set(cfg) - allowed - {"instrument"}
-        if unknown:
-            raise self.error(f"{key}.{sorted(unknown)[0]}", "unknown key")
-        instrument = cfg.get("instrument")
-        if instrument not in instruments:
-            raise self.error(f"{key}.instrument",
-                             f"{instrument!r} is not one of the station's instruments {sorted(instruments)}")
-        return cfg, str(instrument)
+    def add(self, path: tuple[Any, ...], message: str, line: int | None = None) -> None:
+        problem = Problem(self.source, _key(path), message, self.line(path) if line is None else line)
+        if problem not in self.found:
+            self.found.append(problem)
 
-    def number(self, cfg: Mapping[str, Any], name: str, key: str, default: float | None = None) -> float:
-        value = cfg.get(name, default)
-        if value is None:
-            raise self.error(f"{key}.{name}", "missing")
-        if isinstance(value, str):  # YAML 1.1 reads 1.0e8 (no exponent sign) as a string
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(f"{key}.{name}", f"expected a number, got {value!r}")
-        return float(value)
+    def raise_if_any(self) -> None:
+        if self.found:
+            ordered = sorted(self.found, key=lambda p: math.inf if p.line is None else p.line)
+            raise StationConfigError(ordered)
 
 
-def _check_type(where: _Where, type_name: Any, key: str) -> None:
-    if not isinstance(type_name, str) or "." not in type_name:
-        raise where.error(key, f"expected 'module.Class', got {type_name!r}")
+def _key(path: tuple[Any, ...]) -> str:
+    """``("dotstack", "gates", "P1", "limits", 0)`` -> ``dotstack.gates.P1.limits[0]``; a key
+    that is not a plain name is quoted: ``dotstack.triggers['qdac.trig1']``."""
+    key = ""
+    for part in path:
+        if isinstance(part, str) and _PLAIN.fullmatch(part):
+            key += f".{part}" if key else part
+        else:
+            key += f"[{part!r}]"
+    return key or "<top level>"
+
+
+_PLAIN = re.compile(r"\w+")
+
+
+def _mapping(value: Any) -> Mapping[Any, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _names(mapping: Mapping[Any, Any]) -> list[str]:
+    return sorted(str(k) for k in mapping)
+
+
+def _check_references(raw: Any, found: _Problems) -> None:
+    """What the schema cannot see: references between sections, one gate per DAC channel,
+    one cable per trigger input, importable driver classes, addresses of real instruments.
+    Works on the raw document, so that it reports even where the schema found problems."""
+    root = _mapping(raw)
+    instruments = _mapping(root.get("instruments"))
+    ds = _mapping(root.get("dotstack"))
+    mock = ds.get("mock", False)
+    # a typo'd `dotstack:` leaves mock or real unknown: no address is then missing
+    real = (mock is False or mock is None) and ("dotstack" in root or set(root) <= {"instruments"})
+    for name, cfg in instruments.items():
+        if not isinstance(cfg, Mapping):
+            continue
+        type_name = cfg.get("type")
+        if isinstance(type_name, str) and "." in type_name:
+            trouble = _import_problem(type_name)
+            if trouble:
+                found.add(("instruments", name, "type"), trouble)
+        if real and cfg.get("address") is None:
+            found.add(("instruments", name, "address"), "missing (a real instrument needs an address)")
+
+    def instrument(path: tuple[Any, ...], name: Any) -> None:
+        if isinstance(name, str) and name not in instruments:
+            found.add(path, f"{name!r} is not one of the station's instruments {_names(instruments)}")
+
+    gates = _mapping(ds.get("gates"))
+    channels: dict[tuple[str, int], Any] = {}
+    for name, gate in gates.items():
+        gate = _mapping(gate)
+        dac, channel = gate.get("instrument"), gate.get("channel")
+        instrument(("dotstack", "gates", name, "instrument"), dac)
+        if isinstance(dac, str) and isinstance(channel, numbers.Integral) and not isinstance(channel, bool):
+            other = channels.setdefault((dac, int(channel)), name)
+            if other != name:
+                at = found.line(("dotstack", "gates", other))
+                found.add(("dotstack", "gates", name, "channel"),
+                          f"channel {channel} of {dac} is already gate {other}"
+                          f"{f' (line {at})' if at else ''}: one gate per DAC channel")
+    for name, readout in _mapping(ds.get("readout")).items():
+        readout = _mapping(readout)
+        instrument(("dotstack", "readout", name, "instrument"), readout.get("instrument"))
+        sees = readout.get("sees")
+        for i, gate_name in enumerate(sees if isinstance(sees, list) else []):
+            if isinstance(gate_name, str) and gate_name not in gates:
+                found.add(("dotstack", "readout", name, "sees", i),
+                          f"{gate_name!r} is not one of the station's gates {_names(gates)}")
+    fed_by: dict[str, Any] = {}
+    for source, dests in _mapping(ds.get("triggers")).items():
+        path: tuple[Any, ...] = ("dotstack", "triggers", source)
+        ports: list[tuple[tuple[Any, ...], Any]] = [(path, source)]
+        if isinstance(dests, str):
+            ports.append((path, dests))
+        elif isinstance(dests, list):
+            ports.extend(((*path, i), port) for i, port in enumerate(dests))
+        for where, port in ports:
+            if isinstance(port, str) and "." in port:
+                name = port.partition(".")[0]
+                if name not in instruments:
+                    found.add(where, f"{port!r}: {name!r} is not one of the station's "
+                                     f"instruments {_names(instruments)}")
+        for where, port in ports[1:]:
+            if isinstance(port, str):
+                first = fed_by.setdefault(port, source)
+                if first != source:
+                    found.add(where, f"input {port} is already fed by {first}")
+    lab_names: dict[Any, Any] = {}
+    for name, lab_name in _mapping(_mapping(mock).get("instruments")).items():
+        key = ("dotstack", "mock", "instruments", name)
+        instrument(key, name)
+        other = lab_names.setdefault(lab_name, name)
+        if other != name:
+            found.add(key, f"the mock lab's {lab_name!r} is already {other!r}")
+
+
+def _import_problem(type_name: str) -> str | None:
+    """Why ``module.Class`` cannot be imported, or None."""
     module_name, _, class_name = type_name.rpartition(".")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise where.error(key, f"unknown instrument type {type_name!r} ({exc})") from exc
+    except Exception as exc:
+        return f"unknown instrument type {type_name!r} ({exc})"
     if not hasattr(module, class_name):
-        raise where.error(key, f"unknown instrument type {type_name!r}: no {class_name} in {module_name}")
-
-
-def _mock_config(where: _Where, raw: Any) -> MockConfig | None:
-    if raw is False or raw is None:
-        return None
-    if raw is True:
-        return MockConfig()
-    cfg = where.mapping(raw, "dotstack.mock")
-    unknown = set(cfg) - {"seed", "connect", "base_port", "instruments", "clock"}
-    if unknown:
-        raise where.error(f"dotstack.mock.{sorted(unknown)[0]}", "unknown key")
-    seed = cfg.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise where.error("dotstack.mock.seed", f"expected an integer, got {seed!r}")
-    names = where.mapping(cfg.get("instruments", {}), "dotstack.mock.instruments")
-    clock = cfg.get("clock")
-    if clock not in (None, "virtual", "realtime"):
-        raise where.error("dotstack.mock.clock", f"expected 'virtual' or 'realtime', got {clock!r}")
-    return MockConfig(seed=seed, connect=cfg.get("connect"),
-                      base_port=int(where.number(cfg, "base_port", "dotstack.mock", 5025)),
-                      instruments={str(k): str(v) for k, v in names.items()}, clock=clock)
-
-
-def _gate(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) -> GateConfig:
-    key = f"dotstack.gates.{name}"
-    cfg, instrument = where.entry(raw, key, instruments,
-                                  {"channel", "limits", "max_ramp_rate", "max_step", "unit"})
-    channel = cfg.get("channel")
-    if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1:
-        raise where.error(f"{key}.channel", f"expected a channel number >= 1, got {channel!r}")
-    limits = cfg.get("limits")
-    if (not isinstance(limits, (list, tuple)) or len(limits) != 2
-            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in limits)):
-        raise where.error(f"{key}.limits", f"expected [min_V, max_V], got {limits!r}")
-    try:
-        channel_limits = ChannelLimits(
-            float(limits[0]), float(limits[1]),
-            max_ramp_rate=where.number(cfg, "max_ramp_rate", key, math.inf),
-            max_step=where.number(cfg, "max_step", key, math.inf),
-        )
-    except LimitError as exc:
-        raise where.error(key, str(exc)) from exc
-    return GateConfig(name, instrument, channel, channel_limits, str(cfg.get("unit", "V")))
-
-
-def _readout(where: _Where, name: str, raw: Any, instruments: Mapping[str, Any]) -> ReadoutConfig:
-    key = f"dotstack.readout.{name}"
-    cfg, instrument = where.entry(raw, key, instruments, {"gain", "nplc", "unit", "sees"})
-    gain = where.number(cfg, "gain", key, 1.0)
-    if not gain > 0:
-        raise where.error(f"{key}.gain", f"must be > 0, got {gain}")
-    nplc = cfg.get("nplc")
-    if nplc is not None:
-        nplc = where.number(cfg, "nplc", key)
-    sees = cfg.get("sees", [])
-    if not isinstance(sees, list) or not all(isinstance(g, str) for g in sees):
-        raise where.error(f"{key}.sees", f"expected a list of gate names, got {sees!r}")
-    return ReadoutConfig(name, instrument, gain, nplc, str(cfg.get("unit", "A")), tuple(sees))
-
-
-def _triggers(where: _Where, raw: Any, instruments: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """``source: dest`` or ``source: [dest, ...]``; ports are ``<instrument>.<connector>``."""
-    lines = where.mapping(raw, "dotstack.triggers")
-    result: dict[str, tuple[str, ...]] = {}
-    fed_by: dict[str, str] = {}
-    for source, dests in lines.items():
-        key = f"dotstack.triggers.{source}"
-        targets = [dests] if isinstance(dests, str) else dests
-        if not isinstance(targets, list) or not targets:
-            raise where.error(key, f"expected a port or a list of ports, got {dests!r}")
-        for port in [source, *targets]:
-            name, dot, connector = str(port).partition(".")
-            if not (isinstance(port, str) and dot and connector and "." not in connector):
-                raise where.error(key, f"a port is '<instrument>.<connector>', got {port!r}")
-            if name not in instruments:
-                raise where.error(key, f"{port!r}: {name!r} is not one of the station's "
-                                       f"instruments {sorted(instruments)}")
-        for port in targets:
-            if port in fed_by:
-                raise where.error(key, f"input {port} is already fed by {fed_by[port]}")
-            fed_by[port] = source
-        result[str(source)] = tuple(targets)
-    return result
+        return f"unknown instrument type {type_name!r}: no {class_name} in {module_name}"
+    return None
