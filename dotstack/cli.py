@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -16,6 +18,8 @@ app = typer.Typer(help="dotstack: quantum-dot lab control, with a mock lab for h
 mock_lab_app = typer.Typer(help="The simulated lab (mock instruments over loopback SCPI).",
                            no_args_is_help=True)
 app.add_typer(mock_lab_app, name="mock-lab")
+_STORAGE_HELP = ("fsspec storage options of a URL data directory, as JSON (e.g. "
+                 """'{"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}')""")
 
 
 @mock_lab_app.command("serve")
@@ -50,9 +54,12 @@ def mock_lab_serve(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Data directory for the runs and plots.")] = Path("demo-out"),
+    out: Annotated[str, typer.Option(
+        help="Data directory for the runs and plots: a path or an fsspec URL (s3://...).")
+    ] = "demo-out",
     seed: Annotated[int, typer.Option(help="Seed of the mock lab.")] = 1234,
     points: Annotated[int, typer.Option(help="Points per axis of the charge-stability map.")] = 81,
+    storage_options: Annotated[str | None, typer.Option(help=_STORAGE_HELP)] = None,
 ) -> None:
     """Tune the sensor and map the charge-stability diagram on the mock lab."""
     from dotstack.experiments.dc import charge_stability, sensor_scan
@@ -65,10 +72,12 @@ def demo(
         config = replace(config, mock=replace(config.mock, seed=seed))
     with LabStation(config) as station:
         truth = station.ground_truth() or {}
-        sensor = sensor_scan(station, data_dir=out)
+        data_dir, options = _data_dir(out), _options(storage_options)
+        sensor = sensor_scan(station, data_dir=data_dir, storage_options=options)
         typer.echo(f"sensor scan        {sensor.path}")
         _echo_fit(sensor.fit, ("peak_V", "operating_point_V", "slope_A_per_V"))
-        csd = charge_stability(station, p1=(-0.2, 0.2, points), p2=(-0.2, 0.2, points), data_dir=out)
+        csd = charge_stability(station, p1=(-0.2, 0.2, points), p2=(-0.2, 0.2, points),
+                               data_dir=data_dir, storage_options=options)
         typer.echo(f"charge stability   {csd.path}")
         typer.echo(f"plot               {csd.plot}")
         _echo_fit(csd.fit, ("slope_dot1", "slope_dot2", "cross_ratio_12", "cross_ratio_21"))
@@ -96,8 +105,10 @@ def run_experiment(
     station: Annotated[Path, typer.Option(help="Station YAML file.")],
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="Experiment parameter NAME=VALUE (YAML value), repeatable.")] = None,
-    out: Annotated[Path | None, typer.Option(
-        help="Data directory (default: $DOTSTACK_DATA_DIR or ./data).")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="Data directory, a path or an fsspec URL (s3://...) (default: $DOTSTACK_DATA_DIR "
+             "or ./data).")] = None,
+    storage_options: Annotated[str | None, typer.Option(help=_STORAGE_HELP)] = None,
 ) -> None:
     """Run one experiment against the station in FILE."""
     import yaml
@@ -116,9 +127,11 @@ def run_experiment(
         kwargs[key] = tuple(parsed) if isinstance(parsed, list) else parsed
     from dotstack.experiments.sweep import RunInterrupted
 
+    data_dir, options = None if out is None else _data_dir(out), _options(storage_options)
     try:
         with LabStation.from_file(station) as lab:
-            result = EXPERIMENTS[experiment](lab, data_dir=out, **kwargs)
+            result = EXPERIMENTS[experiment](lab, data_dir=data_dir, storage_options=options,
+                                             **kwargs)
     except RunInterrupted as exc:
         typer.echo(f"{exc.status:10s} {exc.path}")
         raise typer.Exit(130) from None
@@ -130,11 +143,54 @@ def run_experiment(
 
 
 @app.command("runs")
-def runs(data_dir: Annotated[Path | None, typer.Argument(help="Data directory.")] = None) -> None:
-    """List the runs in a data directory (id, name, start, status, shape)."""
-    from dotstack.store import default_data_dir, format_runs, list_runs
+def runs(
+    data_dir: Annotated[str | None, typer.Argument(
+        help="Data directory, a path or an fsspec URL (default: $DOTSTACK_DATA_DIR or ./data).")
+    ] = None,
+    storage_options: Annotated[str | None, typer.Option(help=_STORAGE_HELP)] = None,
+) -> None:
+    """List the runs in a data directory: id, start, end, duration, status, points, shape, name
+    and path. A running run whose writer is gone shows as dead (its process is gone) or stale
+    (no heartbeat for a while)."""
+    from dotstack.store import RunStoreError, default_data_dir, format_runs, list_runs
+    from dotstack.store.location import exists
 
-    typer.echo(format_runs(list_runs(str(data_dir) if data_dir else default_data_dir())))
+    where = _data_dir(data_dir) if data_dir else default_data_dir()
+    options = _options(storage_options)
+    try:
+        if not exists(where, options):
+            _fail(f"no data directory {where!r}")
+        found = list_runs(where, storage_options=options)
+    except (OSError, RunStoreError, ValueError) as e:
+        _fail(f"cannot list runs in {where!r}: {type(e).__name__}: {e}")
+    typer.echo(format_runs(found))
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr, exit status 2 (a usage error: a bad path or option)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _data_dir(text: str) -> str:
+    """A data directory as given: an fsspec URL untouched (a ``Path`` would mangle ``s3://``
+    to ``s3:/``), a local path made absolute."""
+    from dotstack.store.location import is_url
+
+    return text if is_url(text) else os.path.abspath(os.path.expanduser(text))
+
+
+def _options(text: str | None) -> dict[str, Any] | None:
+    """``--storage-options`` parsed: a JSON object, or None."""
+    if not text:
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError as e:
+        _fail(f"--storage-options is not JSON: {e}")
+    if not isinstance(parsed, dict):
+        _fail("--storage-options must be a JSON object")
+    return parsed
 
 
 def main() -> None:

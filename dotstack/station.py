@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from qcodes.instrument import Instrument
 from qcodes.station import Station
 
 from dotstack.drivers.keysight344xx import DmmReadout
-from dotstack.drivers.protocols import DAC, ChannelLimits, LimitError, Readout
+from dotstack.drivers.protocols import AWG, DAC, ChannelLimits, LimitError, Readout
 from dotstack.drivers.scpi_base import ScpiInstrument
 from dotstack.drivers.transport import InProcessTransport, enable_nodelay
 from dotstack.labclock import LabTime, LocalLab, RemoteLab, WallTime
@@ -53,8 +54,29 @@ class Gate:
         return f"Gate({self.name}: ch{self.channel}, [{lim.min_v:+g}, {lim.max_v:+g}] V)"
 
 
+@dataclass(frozen=True)
+class PulseLine:
+    """An AWG channel's line to a gate (through a bias-T's AC port): ``gate = DC + gain * AWG``."""
+
+    gate: str
+    instrument: str  # the AWG (a station instrument)
+    channel: int
+    attenuation_db: float = 20.0
+
+    @property
+    def gain(self) -> float:
+        """Voltage transmission of the line, ``10**(-attenuation_db / 20)``."""
+        return float(10.0 ** (-self.attenuation_db / 20.0))
+
+
 class LabStation:
-    """Instruments, gates and readouts of one lab set-up (real or mock)."""
+    """Instruments, gates and readouts of one lab set-up (real or mock).
+
+    Pulsed gates: ``pulse_lines`` (gate -> `PulseLine`) says which AWG channel drives which gate
+    through how much attenuation; the in-process mock lab fills it from its cabling, on hardware
+    set it from Python.  `limit_awg` narrows each AWG channel to what keeps DC + AWG at the gate
+    within the gate's limits; `digitizer` gives the Digitizer role.
+    """
 
     def __init__(self, config: StationConfig) -> None:
         self.config = config
@@ -65,6 +87,8 @@ class LabStation:
         self.instruments: dict[str, Instrument] = {}
         self.gates: dict[str, Gate] = {}
         self.readouts: dict[str, Readout] = {}
+        self.pulse_lines: dict[str, PulseLine] = {}
+        self._digitizers: dict[str, Any] = {}
         try:
             self._start()
         except BaseException:
@@ -124,6 +148,12 @@ class LabStation:
                         for s, dests in self.config.triggers.items()} or None
             self.mock_lab = MockLab.create(seed=mock.seed, clock=mock.clock or "virtual",
                                            triggers=triggers)
+            awg = next((n for n in self.config.instruments
+                        if mock.instruments.get(n, n) == "awg"), None)
+            if awg is not None:
+                td = self.mock_lab.timedomain
+                self.pulse_lines = {g: PulseLine(g, awg, int(d.channel), d.line.attenuation_db)
+                                    for g, d in td.drives.items() if g in self.config.gates}
             self.lab_time = LocalLab(self.mock_lab)
             addresses = self.mock_lab.serve()
         else:
@@ -142,11 +172,18 @@ class LabStation:
         overrides: dict[str, dict[str, Any]] = {}
         for name, cfg in self.config.instruments.items():
             lab_name = mock.instruments.get(name, name)
-            if lab_name not in addresses:
+            if lab_name not in addresses and not _is_alazar(_instrument_class(cfg["type"])):
                 raise StationConfigError(
                     f"{self.config.source}: instruments.{name}: the mock lab has no instrument "
                     f"{lab_name!r} (it has {sorted(addresses)}); map it in dotstack.mock.instruments")
             cls = _instrument_class(cfg["type"])
+            if _is_alazar(cls):  # a vendor-API instrument: the mock board's API object
+                if self.mock_lab is None:
+                    raise StationConfigError(
+                        f"{self.config.source}: instruments.{name}: an AlazarTech board needs "
+                        "the mock lab in this process (a served lab's ATS API is not reachable)")
+                overrides[name] = {"api": self.mock_lab.ats_api(lab_name)}
+                continue
             # (the class's own __init__: qcodes' metaclass hides it from signature(cls))
             if "sleep" in inspect.signature(getattr(cls, "__init__")).parameters:  # noqa: B009
                 overrides.setdefault(name, {})["sleep"] = self.sleep  # waits in lab time
@@ -182,6 +219,60 @@ class LabStation:
         except LimitError as exc:
             raise StationConfigError(f"{key}.limits: {exc}") from exc
         return Gate(gate.name, dac, gate.channel, gate.unit)
+
+    # -- pulsed gates ----------------------------------------------------------------------
+    def limit_awg(self) -> dict[str, tuple[float, float]]:
+        """Narrow each pulse line's AWG channel to ``(gate limits - DC level) / gain`` (and the
+        AWG's amplitude range), the DC level read from the gate's DAC now: an AWG program that
+        would take a gate outside its limits is then refused before anything is uploaded.
+        Call it again after moving a pulsed gate's DC level.  (The bias-T removes the AWG's
+        running mean: a pattern with a large mean can reach up to that mean further.)
+        Returns gate -> (min, max) AWG volts."""
+        out = {}
+        for line in self.pulse_lines.values():
+            awg = self.instruments[line.instrument]
+            if not isinstance(awg, AWG):
+                raise TypeError(f"pulse line {line.gate}: {line.instrument} is not an AWG")
+            lim, dc = self.gate(line.gate).limits, self.gate(line.gate).get()
+            lo, hi = sorted(((lim.min_v - dc) / line.gain, (lim.max_v - dc) / line.gain))
+            a_lo, a_hi = awg.limits.amplitude_range
+            lo, hi = max(lo, a_lo), min(hi, a_hi)
+            if lo > hi:
+                raise LimitError(f"gate {line.gate} at {dc:+.6g} V leaves no room for the AWG")
+            awg.set_channel_limits(line.channel, lo, hi)
+            out[line.gate] = (lo, hi)
+        return out
+
+    def digitizer(self, name: str = "ats", **options: Any) -> Any:
+        """The Digitizer role (`dotstack.drivers.alazar.AlazarDigitizer`, ``options`` to it on
+        first use) on the AlazarTech board ``name``: the station's instrument of that name, or
+        in mock mode (in-process) QCoDeS's ``AlazarTechATS9360`` on the mock lab's board.  In
+        mock mode an unconnected trigger input ``<name>.trigA`` is cabled to ``awg.marker1``
+        (the mock lab's default cable)."""
+        dig = self._digitizers.get(name)
+        if dig is not None:
+            return dig
+        from dotstack.drivers.alazar import AlazarDigitizer
+
+        board = self.instruments.get(name)
+        if board is None:
+            if self.mock_lab is None:
+                raise KeyError(f"no digitizer {name!r}: add an AlazarTech board of that name to "
+                               f"instruments: (the station has {sorted(self.instruments)})")
+            from qcodes.instrument_drivers.AlazarTech import AlazarTechATS9360
+
+            with contextlib.suppress(KeyError):
+                Instrument.find_instrument(name).close()
+            board = AlazarTechATS9360(name, api=self.mock_lab.ats_api(self._lab_port(name + ".x")
+                                                                      .split(".")[0]))
+            self.instruments[name] = board
+            self.qc_station.add_component(board)
+        if self.mock_lab is not None:
+            trig = self._lab_port(f"{name}.trigA")
+            if self.mock_lab.lab.triggers.source_of(trig) is None:
+                self.mock_lab.cable("awg.marker1", trig)
+        dig = self._digitizers[name] = AlazarDigitizer(board, **options)  # type: ignore[arg-type]
+        return dig
 
     # -- use -----------------------------------------------------------------------------
     def sleep(self, dt: float) -> None:
@@ -244,6 +335,7 @@ class LabStation:
             with contextlib.suppress(Exception):
                 instrument.close()
         self.instruments.clear()
+        self._digitizers.clear()
         with contextlib.suppress(Exception):
             self.lab_time.close()
         self.lab_time = WallTime()
@@ -254,6 +346,11 @@ class LabStation:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_alazar(cls: type) -> bool:
+    module = getattr(cls, "__module__", "")
+    return module.startswith("qcodes.instrument_drivers.AlazarTech")
 
 
 def _instrument_class(type_name: str) -> type:

@@ -84,7 +84,12 @@ def extrema(program: Program) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.f
     """Lowest and highest volts of every waveform (NaN or inf where a sample is not finite)."""
     lows, highs = [], []
     for chunk in program.waves.chunks:
-        rows = chunk.codes if isinstance(chunk, RunChunk) else chunk.rows
+        if isinstance(chunk, RunChunk):
+            rows = chunk.codes
+        elif isinstance(chunk, DenseChunk):
+            rows = chunk.rows
+        else:  # any other chunk kind (e.g. piecewise-linear): its samples
+            rows = chunk.materialise()
         data = np.asarray(rows)
         if data.shape[1] == 0:
             lows.append(np.zeros(data.shape[0]))
@@ -158,9 +163,10 @@ def waveform_bytes(program: Program, uploads: list[Upload]) -> Iterator[tuple[Up
         rows = row_of[[u.index for u in items]]
         if isinstance(chunk, RunChunk):
             data = np.repeat(chunk.codes[rows], chunk.lengths, axis=1)
-        else:
-            assert isinstance(chunk, DenseChunk)
+        elif isinstance(chunk, DenseChunk):
             data = chunk.rows[rows]
+        else:  # any other chunk kind (e.g. piecewise-linear): its rows' samples
+            data = np.stack([chunk.row(int(r)) for r in rows])
         volts = program.to_volts(data)
         marks = None if chunk.markers is None else np.asarray(chunk.markers, np.uint8).tobytes()
         for u, v in zip(items, volts, strict=True):

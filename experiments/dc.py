@@ -7,7 +7,8 @@
   cross-capacitance ratios and a virtual-gate matrix.
 
 Every run is streamed to a zarr store (see `dotstack.store`), fitted before it is closed (the fit
-goes into the run's ``meta/fit``), and plotted to a PNG beside the store.
+goes into the run's ``meta/fit``), and plotted to a PNG beside the store. ``data_dir`` may be an
+fsspec URL (``s3://bucket/runs``) with ``storage_options`` for it: the PNG goes there too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dotstack.station import LabStation
 def _finish(result: RunResult, plot: bool) -> RunResult:
     if not plot:
         return result
-    png = plot_run(result.path, fit=result.fit)
+    png = plot_run(result.path, fit=result.fit, storage_options=result.storage_options)
     return replace(result, plot=str(png))
 
 
@@ -48,6 +49,7 @@ def pinch_off(
     set_gates: Mapping[str, float] | None = None,
     readout: str | None = None,
     data_dir: str | Path | None = None,
+    storage_options: Mapping[str, Any] | None = None,
     plot: bool = True,
     progress: bool = True,
 ) -> RunResult:
@@ -65,7 +67,7 @@ def pinch_off(
     result = gate_sweep(
         station, f"pinch_off_{gate}", [SweepAxis.linspace(gate, start, stop, points)],
         readout=readout, set_gates=set_gates, parameters={"experiment": "pinch_off", "gate": gate},
-        analysis=analysis, data_dir=data_dir, progress=progress,
+        analysis=analysis, data_dir=data_dir, storage_options=storage_options, progress=progress,
     )
     return _finish(result, plot)
 
@@ -82,6 +84,7 @@ def sensor_scan(
     set_gates: Mapping[str, float] | None = None,
     readout: str | None = None,
     data_dir: str | Path | None = None,
+    storage_options: Mapping[str, Any] | None = None,
     plot: bool = True,
     progress: bool = True,
 ) -> RunResult:
@@ -93,7 +96,7 @@ def sensor_scan(
         station, f"sensor_scan_{gate}", [SweepAxis.linspace(gate, start, stop, points)],
         readout=readout, set_gates=set_gates,
         parameters={"experiment": "sensor_scan", "gate": gate, "flank": flank},
-        analysis=analysis, data_dir=data_dir, progress=progress,
+        analysis=analysis, data_dir=data_dir, storage_options=storage_options, progress=progress,
     )
     if park and result.status == "completed":
         station.gate(gate).set(float(result.fit["operating_point_V"]))
@@ -109,6 +112,7 @@ def charge_stability(
     set_gates: Mapping[str, float] | None = None,
     readout: str | None = None,
     data_dir: str | Path | None = None,
+    storage_options: Mapping[str, Any] | None = None,
     plot: bool = True,
     progress: bool = True,
     mode: str = "software",
@@ -130,8 +134,8 @@ def charge_stability(
         [SweepAxis.linspace(g2, *p2), SweepAxis.linspace(g1, *p1)],
         readout=readout, set_gates=set_gates,
         parameters={"experiment": "charge_stability", "gates": list(gates)},
-        analysis=analysis, data_dir=data_dir, progress=progress, mode=mode, dwell=dwell,
-        settle=settle,
+        analysis=analysis, data_dir=data_dir, storage_options=storage_options, progress=progress,
+        mode=mode, dwell=dwell, settle=settle,
     )
     return _finish(result, plot)
 

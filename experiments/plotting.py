@@ -15,21 +15,25 @@ def _label(da: Any) -> str:
     return f"{name} ({units})" if units else str(name)
 
 
-def plot_run(run: Any, *, fit: Mapping[str, Any] | None = None, out: str | Path | None = None) -> Path:
+def plot_run(run: Any, *, fit: Mapping[str, Any] | None = None, out: str | Path | None = None,
+             storage_options: Mapping[str, Any] | None = None) -> Path | str:
     """Plot a run (path, or anything `dotstack.load` takes) to a PNG; returns its path.
 
     1-D runs are drawn as a line (with fitted features marked), 2-D runs as an image.  The PNG
-    goes beside the store (``<store>.png``) unless ``out`` is given.
+    goes beside the store (``<store>.png``) unless ``out`` is given.  The run and the PNG may be
+    at fsspec URLs (``s3://...``), opened with ``storage_options``: a URL is returned as a str.
     """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from dotstack.store import load
+    from dotstack.store import load, resolve_run
+    from dotstack.store.location import is_url
 
-    ds = load(run)
-    path = Path(out) if out is not None else Path(str(ds.attrs.get("path", run)).rstrip("/") + ".png")
+    location = resolve_run(run, storage_options=storage_options)
+    ds = load(location, storage_options=storage_options)
+    target = str(out) if out is not None else str(ds.attrs.get("path", location)).rstrip("/") + ".png"
     var = next(iter(ds.data_vars))
     da = ds[var]
     fig, ax = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
@@ -55,9 +59,16 @@ def plot_run(run: Any, *, fit: Mapping[str, Any] | None = None, out: str | Path 
     else:
         raise ValueError(f"plot_run draws 1-D and 2-D runs, {var!r} has dims {da.dims}")
     ax.set_title(title, fontsize="small")
-    fig.savefig(path, dpi=110)
+    if is_url(target):
+        import fsspec
+
+        with fsspec.open(target, "wb", **dict(storage_options or {})) as f:
+            fig.savefig(f, format="png", dpi=110)
+        plt.close(fig)
+        return target
+    fig.savefig(target, dpi=110)
     plt.close(fig)
-    return path
+    return Path(target)
 
 
 def _mark_fit(ax: Any, fit: Mapping[str, Any]) -> None:

@@ -52,12 +52,14 @@ class RunResult:
     status: str
     fit: Mapping[str, Any] = field(default_factory=dict)
     plot: str | None = None
+    #: fsspec options of the store's location (``path`` is then a URL); kept out of the repr
+    storage_options: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def load(self) -> Any:
         """The run as an `xarray.Dataset` (valid points only)."""
         from dotstack.store import load
 
-        return load(self.path)
+        return load(self.path, storage_options=self.storage_options)
 
 
 def gate_sweep(
@@ -76,8 +78,12 @@ def gate_sweep(
     progress: bool = True,
     mode: str = "software",
     dwell: float | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Sweep ``axes`` (outer first), read ``readout`` at every point, log to a new run.
+
+    ``data_dir`` is a local path or an fsspec URL (``s3://bucket/runs``) with
+    ``storage_options`` for it (see `dotstack.store.location`).
 
     ``set_gates`` are set (safely) before the sweep; they and the swept gates are ramped back to
     their previous values when the sweep ends, however it ends.  ``mode="software"`` sets the
@@ -122,7 +128,7 @@ def gate_sweep(
     # of the storage thread, which would otherwise compete with acquisition every 100 points
     writer = RunWriter(name, run_axes, quantities, meta=_jsonable(meta),
                        data_dir=None if data_dir is None else str(data_dir),
-                       flush_points=10_000, flush_seconds=1.0)
+                       storage_options=storage_options, flush_points=10_000, flush_seconds=1.0)
     status = "completed"
     fit: Mapping[str, Any] = {}
     with _progress(progress, name, int(np.prod(shape))) as advance:
@@ -169,7 +175,8 @@ def gate_sweep(
         except BaseException:
             status = "failed"
             raise
-    return RunResult(writer.path, writer.run_id, name, status, fit)
+    return RunResult(writer.path, writer.run_id, name, status, fit,
+                     storage_options=storage_options)
 
 
 def _analyse(analysis: Analysis, arrays: dict[str, np.ndarray]) -> dict[str, Any]:

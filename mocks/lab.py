@@ -8,7 +8,13 @@ cabling, and the instrument models:
 - ``dmm``: Keysight 34465A reading the charge sensor through a transimpedance amplifier;
 - ``dmm_transport``: a second 34465A reading the double dot's transport current (ohmic contact);
 - ``lab``: the lab's control channel (clock, ground truth; see `LabControlModel`);
-- ``awg``: Tektronix AWG5208 (sequences, markers on the trigger cabling; see `AWG5208Model`).
+- ``awg``: Tektronix AWG5208 (sequences, markers on the trigger cabling; see `AWG5208Model`);
+- ``timedomain``: the time-domain physics (`TimeDomainLab`) the AWG drives and the digitizer
+  reads: AWG channel 1 -> P1, 2 -> P2, 3 -> S (`AWG_WIRING`), each through a default
+  `LineModel` (20 dB, 10 ms bias-T, no delay; ``awg_lines`` to change), gate = DAC level +
+  line(AWG); its reflectometry signal is the analog source of ``ats.chA`` (the ATS9360 mock's
+  channel A, `ats_api`).  The wiring and lines are in its ground truth
+  (``ground_truth()["time_domain"]["lines"]``, transition lines in AWG volts).
 
 `serve()` puts each model behind its own SCPI socket server (tier 2: reached through PyVISA with
 pyvisa-py at ``TCPIP0::127.0.0.1::<port>::SOCKET``); the models can also be used in-process
@@ -27,6 +33,7 @@ from dotstack.mocks.instruments.labcontrol import LabControlModel
 from dotstack.mocks.instruments.qdac2 import QDac2Model
 from dotstack.mocks.physics import DeviceParams, NoiseParams, VirtualLab
 from dotstack.mocks.physics.clock import LabClock, RealtimeClock, make_clock
+from dotstack.mocks.physics.timedomain import LineModel, TimeDomainLab
 from dotstack.mocks.physics.wiring import TriggerLines
 from dotstack.mocks.scpi import ScpiModel, ScpiServer, serve_tcp
 
@@ -35,6 +42,11 @@ if TYPE_CHECKING:  # imported on use: it loads QCoDeS's Alazar driver package
 
 #: Instrument names of the mock lab, in the order their ports are assigned from ``base_port``.
 INSTRUMENTS: tuple[str, ...] = ("qdac", "dmm", "dmm_transport", "lab", "awg")
+
+#: AWG5208 channel driving each gate through its line (the mock lab's AWG cabling).
+AWG_WIRING: Mapping[str, int] = {"P1": 1, "P2": 2, "S": 3}
+#: The digitizer input the time-domain physics feeds (the sensor's demodulated RF signal).
+ANALOG_PORT = "ats.chA"
 
 #: Lab time (s) one SCPI message keeps each instrument busy on a virtual clock: a LAN round
 #: trip plus parsing, so that the virtual clock's run times are those of a real set-up.
@@ -50,6 +62,8 @@ class MockLab:
     models: dict[str, ScpiModel]
     servers: dict[str, ScpiServer] = field(default_factory=dict)
     vendor_apis: dict[str, Any] = field(default_factory=dict)  # `ats_api` objects by name
+    #: the time-domain physics: AWG outputs + DAC levels -> device -> ``ats.chA`` volts
+    timedomain: TimeDomainLab | None = None
 
     @classmethod
     def create(
@@ -63,9 +77,13 @@ class MockLab:
         clock: str | LabClock = "virtual",
         triggers: Mapping[str, Any] | TriggerLines | None = None,
         command_time: Mapping[str, float] | None = None,
+        awg_wiring: Mapping[str, int] | None = None,
+        awg_lines: Mapping[str, LineModel] | None = None,
     ) -> MockLab:
         """``triggers``: cabling ``{source port: destination port(s)}`` (default
-        `TriggerLines.default`); ``command_time``: per-instrument lab time per message (s)."""
+        `TriggerLines.default`); ``command_time``: per-instrument lab time per message (s);
+        ``awg_wiring``: gate -> AWG channel (default `AWG_WIRING`); ``awg_lines``: gate ->
+        `LineModel` (default: `LineModel()` for each wired gate)."""
         lab_clock = make_clock(clock) if isinstance(clock, str) else clock
         lines = triggers if isinstance(triggers, TriggerLines) or triggers is None \
             else TriggerLines(triggers)
@@ -81,7 +99,11 @@ class MockLab:
         for name, model in models.items():
             if name in times:
                 model.command_time = float(times[name])  # type: ignore[attr-defined]
-        return cls(lab=lab, models=models)
+        wiring = dict(AWG_WIRING if awg_wiring is None else awg_wiring)
+        td = TimeDomainLab(lab, {g: (awg_lines or {}).get(g, LineModel()) for g in wiring})
+        td.attach_awg(models["awg"].channel_segments, wiring)  # type: ignore[attr-defined]
+        td.connect(ANALOG_PORT)
+        return cls(lab=lab, models=models, timedomain=td)
 
     @property
     def clock(self) -> LabClock:
@@ -123,8 +145,29 @@ class MockLab:
         """VISA resource string of every served instrument."""
         return {name: server.address for name, server in self.servers.items()}
 
+    @property
+    def awg_wiring(self) -> dict[str, int]:
+        """Gate -> AWG channel of the time-domain physics."""
+        td = self.timedomain
+        return {} if td is None else {g: int(d.channel) for g, d in td.drives.items()}
+
+    def cable(self, source: str, dest: str) -> None:
+        """Plug a trigger cable ``source`` -> ``dest`` (e.g. ``awg.marker1`` -> ``ats.trigA``);
+        an input already fed by another source is refused (`TriggerLines`)."""
+        with self.lab.lock:
+            lines = self.lab.triggers.to_dict()
+            if dest in lines.get(source, []):
+                return
+            lines.setdefault(source, []).append(dest)
+            self.lab.triggers = TriggerLines(lines)
+
     def ground_truth(self) -> dict[str, Any]:
-        return self.lab.ground_truth()
+        """The lab's ground truth plus (``time_domain``) the time-domain physics': AWG wiring
+        and lines, tunnel rates, readout, and the transition lines in AWG volts."""
+        truth = self.lab.ground_truth()
+        if self.timedomain is not None:
+            truth["time_domain"] = self.timedomain.ground_truth()
+        return truth
 
     def close(self) -> None:
         """Stop every server and the clock's dispatcher (idempotent)."""

@@ -39,3 +39,10 @@ def test_run_an_experiment_with_parameters(tmp_path: Path) -> None:
     assert "pinch_off_V" in result.output
     bad = runner.invoke(app, ["run", "nonsense", "--station", str(MOCK)])
     assert bad.exit_code != 0 and "unknown experiment" in bad.output
+
+
+def test_runs_on_a_missing_directory_is_a_one_line_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["runs", str(tmp_path / "nosuchdir")])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "nosuchdir" in lines[0] and lines[0].startswith("error:")

@@ -187,6 +187,13 @@ def run(coros: Sequence[Coroutine[Any, Any, Any]]) -> None:
         sync(gather())
 
 
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 with milliseconds (the run's timestamps)."""
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
 def json_default(obj: Any) -> Any:
     """JSON encoding for numpy values, paths, datetimes, sets and dataclasses."""
     import dataclasses

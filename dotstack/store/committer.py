@@ -2,14 +2,18 @@
 
 Every method runs on the writer's single storage thread (``create`` on the caller's). A commit
 writes the data chunks, then (append mode) grows the arrays, then one atomic write of the root
-``zarr.json`` carrying ``n_valid`` (the committed prefix of the flat point index) and the
-consolidated metadata of every array. A reader sees the previous commit or the next, never a mix.
+``zarr.json`` carrying ``n_valid`` (the committed prefix of the flat point index), ``valid``
+(every committed point, as ``[start, stop)`` ranges of the flat index: a point never written
+hides nothing after it), ``n_written`` (their count), ``heartbeat_utc`` and the consolidated
+metadata of every array. A reader sees the previous commit or the next, never a mix. The root is
+rewritten (``touch``) at least every ``heartbeat_s`` while the writer lives (see ``lifecycle``).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
@@ -23,6 +27,7 @@ from zarr.core.group import AsyncGroup
 from zarr.storage import StorePath
 
 from dotstack.store import _zarrio as zio
+from dotstack.store import lifecycle
 from dotstack.store.buffer import Batch, Block
 from dotstack.store.spec import (
     Axis,
@@ -57,6 +62,8 @@ class Committer:
         self._flushed = np.zeros(0 if self._append else math.prod(self.sweep_shape), bool)
         self._extent = 0  # append mode: committed length of the first axis
         self.n_valid = 0
+        self._end = 0  # one past the last point ever committed
+        self.last_root = time.monotonic()  # when the root was last written (heartbeat)
 
     @classmethod
     def create(cls, location: str, storage_options: Mapping[str, Any] | None,
@@ -96,7 +103,7 @@ class Committer:
                          for n, arr in self._arrays.items() if self._grows(n)])
                 self._extent = rows
         whole = [(n, b) for b in batch.blocks if b.n == self.block for n in self._encoders]
-        puts = [self._pool.submit(self._put_chunk, n, b) for n, b in whole]
+        puts = [lifecycle.submit(self._pool, self._put_chunk, n, b) for n, b in whole]
         try:
             self._write_rest(batch, {(n, id(b)) for n, b in whole})
         finally:  # the blocks go back to the writer: nothing may still read them
@@ -159,12 +166,23 @@ class Committer:
             self._flushed = grown
         for a, z in runs:
             self._flushed[a:z] = True
-        rest = self._flushed[self.n_valid :]
+        self._end = max(self._end, end)
+        rest = self._flushed[self.n_valid : self._end]  # in-order writing: all True
         gap = np.flatnonzero(~rest)
         self.n_valid += int(gap[0]) if gap.size else rest.size
+        later = [[self.n_valid + a, self.n_valid + z]
+                 for a, z in true_runs(self._flushed[self.n_valid : self._end])]
+        self.attrs["valid"] = ([[0, self.n_valid]] if self.n_valid else []) + later
+        self.attrs["n_written"] = self.n_valid + sum(z - a for a, z in later)
+
+    def touch(self) -> None:
+        """Rewrite the root with a new heartbeat (the writer is alive, nothing to commit)."""
+        self._write_root()
 
     def _write_root(self) -> None:
         self.attrs["n_valid"] = self.n_valid
+        self.attrs["heartbeat_utc"] = zio.utc_now()
+        self.last_root = time.monotonic()
         if self._append:
             self.attrs["shape"] = [self._extent, *self.sweep_shape[1:]]
             nodes = self._doc["consolidated_metadata"]["metadata"]

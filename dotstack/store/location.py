@@ -64,17 +64,28 @@ def _attrs_from(fs: Any, root: str) -> dict[str, Any] | None:
 
 
 def info_from_attrs(path: str, attrs: Mapping[str, Any]) -> RunInfo:
+    from dotstack.store.lifecycle import shown_status
+
     return RunInfo(
         id=str(attrs.get("run_id", "")),
         name=str(attrs.get("name", "")),
         path=path,
         started=str(attrs.get("started", "")),
-        status=str(attrs.get("status", "")),
+        status=shown_status(attrs),
         dims=tuple(attrs.get("dims", ())),
         shape=tuple(int(n) for n in attrs.get("shape", ())),
-        n_valid=int(attrs.get("n_valid", 0)),
+        n_valid=int(attrs.get("n_written", attrs.get("n_valid", 0))),
         reason=str(attrs.get("reason", "")),
+        ended=str(attrs.get("ended") or ""),
+        heartbeat=str(attrs.get("heartbeat_utc") or ""),
+        recorded_status=str(attrs.get("status", "")),
     )
+
+
+def exists(location: str, storage_options: Mapping[str, Any] | None = None) -> bool:
+    """Whether a directory (or, on object stores, a prefix) exists at ``location``."""
+    fs, root = fsspec.core.url_to_fs(location, **(storage_options or {}))
+    return bool(fs.isdir(root))
 
 
 def scan_runs(data_dir: str, storage_options: Mapping[str, Any] | None = None) -> list[RunInfo]:

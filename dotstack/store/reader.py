@@ -2,9 +2,11 @@
 
 ``load`` works on completed runs, on runs still being written and on runs whose writer died:
 it reads the root document's consolidated metadata (one consistent commit) and masks every
-point at or beyond ``attrs["n_valid"]`` (flat C-order index over the swept dims) with NaN,
+point not committed with NaN: points outside ``attrs["valid"]`` (``[start, stop)`` ranges of the
+flat C-order index over the swept dims; stores without it: at or beyond ``attrs["n_valid"]``),
 keeping the full coordinates of pre-allocated axes; an append-mode axis is cut to the rows that
-hold committed points. Integer variables become float where masking is needed.
+hold committed points. Integer variables become float where masking is needed. An error while
+reading a variable's chunks is a ``RunStoreError`` naming the run, the variable and the chunk.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import xarray as xr
 import zarr
 
+from dotstack.store._guard import guard
 from dotstack.store.location import default_data_dir, is_url, read_root_attrs, scan_runs
 from dotstack.store.spec import RunInfo, RunStoreError
 
@@ -69,29 +73,44 @@ def resolve_run(
 
 
 def open_dataset(location: str, storage_options: Mapping[str, Any] | None = None) -> xr.Dataset:
-    """``xarray.open_zarr`` with consolidated metadata when present, quietly."""
+    """The store read lazily by xarray (consolidated metadata when present, quietly), with
+    reading errors naming the run, the variable and the chunk (``_guard``)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Failed to open Zarr store with consolidated")
-        return xr.open_zarr(location, consolidated=None,
-                            storage_options=dict(storage_options) if storage_options else None)
+        ds = xr.open_dataset(location, engine="zarr", chunks=None, cache=False,
+                             consolidated=None, storage_options=dict(storage_options)
+                             if storage_options else None)
+    return guard(ds, location)
+
+
+def _ranges(attrs: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """Committed points as ``[start, stop)`` ranges (``valid``, else the ``n_valid`` prefix)."""
+    valid = attrs.get("valid")
+    if isinstance(valid, list):
+        return [(int(a), int(z)) for a, z in valid]
+    n = int(attrs.get("n_valid") or 0)
+    return [(0, n)] if n else []
 
 
 def mask_valid(ds: xr.Dataset) -> xr.Dataset:
-    """Mask (NaN) points at or beyond ``n_valid``; cut an append axis to committed rows."""
-    n = ds.attrs.get("n_valid")
+    """Mask (NaN) points not committed; cut an append axis to rows with committed points."""
     dims: Sequence[str] = ds.attrs.get("dims") or ()
-    if n is None or not dims or any(d not in ds.sizes for d in dims):
+    if ds.attrs.get("n_valid") is None or not dims or any(d not in ds.sizes for d in dims):
         return ds
-    n = int(n)
+    ranges = _ranges(ds.attrs)
     if ds.attrs.get("n_points") is None:  # append mode
         inner = math.prod(ds.sizes[d] for d in dims[1:])
-        rows = math.ceil(n / inner) if inner else 0
+        end = max((z for _, z in ranges), default=0)
+        rows = math.ceil(end / inner) if inner else 0
         if rows < ds.sizes[dims[0]]:
             ds = ds.isel({dims[0]: slice(0, rows)})
     sizes = [ds.sizes[d] for d in dims]
-    if n >= math.prod(sizes):
+    flat = np.zeros(math.prod(sizes), dtype=bool)
+    for a, z in ranges:
+        flat[a:z] = True
+    if flat.all():
         return ds
-    valid = xr.DataArray(np.arange(math.prod(sizes)).reshape(sizes) < n, dims=list(dims))
+    valid = xr.DataArray(flat.reshape(sizes), dims=list(dims))
     out = ds.copy()
     for name, var in ds.data_vars.items():
         if set(dims) <= set(var.dims):
@@ -111,8 +130,8 @@ def load(
     location = resolve_run(run, data_dir=data_dir, storage_options=storage_options)
     try:
         ds = open_dataset(location, storage_options)
-    except (FileNotFoundError, KeyError, ValueError) as e:
-        raise RunStoreError(f"cannot open run {location!r}: {e}") from e
+    except Exception as e:
+        raise RunStoreError(f"cannot open run {location!r}: {type(e).__name__}: {e}") from e
     return mask_valid(ds)
 
 
@@ -142,16 +161,31 @@ def run_info(location: str, storage_options: Mapping[str, Any] | None = None) ->
     return info_from_attrs(location, attrs)
 
 
+def _duration(r: RunInfo) -> str:
+    """Start to end (or to the last heartbeat, marked ``+``, while running or dead)."""
+    end = r.ended or r.heartbeat
+    try:
+        s = (datetime.fromisoformat(end) - datetime.fromisoformat(r.started)).total_seconds()
+    except ValueError:
+        return ""
+    h, rest = divmod(max(0, round(s)), 3600)
+    text = f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+    return text if r.ended else text + "+"
+
+
 def format_runs(runs: Sequence[RunInfo]) -> str:
-    """A plain-text table of runs, one per line, with the index ``load`` accepts."""
-    header = ("#", "id", "started (UTC)", "status", "points", "shape", "name")
+    """A plain-text table of runs, one per line, with the index ``load`` accepts. A running run
+    whose writer is gone shows ``dead`` or ``stale`` (see ``lifecycle``)."""
+    header = ("#", "id", "started (UTC)", "ended (UTC)", "duration", "status", "points",
+              "shape", "name", "path")
     rows = [header]
     for i, r in enumerate(runs):
         total = math.prod(r.shape) if r.shape else 0
         shape = " x ".join(f"{d}:{n}" for d, n in zip(r.dims, r.shape, strict=False))
         status = r.status if not r.reason else f"{r.status} ({r.reason[:30]})"
-        rows.append((str(i), r.id[:8], r.started[:19].replace("T", " "), status,
-                     f"{r.n_valid}/{total}", shape, r.name))
+        rows.append((str(i), r.id[:8], r.started[:19].replace("T", " "),
+                     r.ended[:19].replace("T", " ") or "-", _duration(r), status,
+                     f"{r.n_valid}/{total}", shape, r.name, r.path))
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
                      for row in rows)

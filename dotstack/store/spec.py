@@ -101,7 +101,13 @@ class Quantity:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """One line of a runs listing (read from the root metadata only)."""
+    """One line of a runs listing (read from the root metadata only).
+
+    ``status`` is as shown: the recorded status, except that a ``running`` run whose writer is
+    gone is ``dead`` or ``stale`` (``recorded_status`` keeps ``running``; see ``lifecycle``).
+    ``n_valid`` counts the committed points (gaps or not). ``ended`` is empty while running;
+    ``heartbeat`` is the last time the writer was known alive.
+    """
 
     id: str
     name: str
@@ -112,6 +118,9 @@ class RunInfo:
     shape: tuple[int, ...]
     n_valid: int
     reason: str = ""
+    ended: str = ""
+    heartbeat: str = ""
+    recorded_status: str = ""
 
 
 def fill_value(dtype: np.dtype) -> Any:

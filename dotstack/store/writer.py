@@ -7,7 +7,12 @@ all. At most one flush is in flight; points arriving meanwhile join the next one
 waits for storage only when 32 MiB of blocks are being filled (as much again may be stored).
 A flush writes the data chunks, then commits ``n_valid`` in one atomic write of the root
 ``zarr.json``: a reader sees the previous commit or the next, and a killed writer loses only
-uncommitted points.
+uncommitted points. Points may be written in any order: a commit records every committed point
+(root attribute ``valid``: ``[start, stop)`` ranges), so a point never written hides nothing.
+
+While open, the writer keeps a heartbeat in the root (``heartbeat_utc``, its ``pid`` and
+``host``), and a writer never closed is closed at interpreter exit as ``aborted`` (reason
+``"not closed (interpreter exit)"``): see ``lifecycle``.
 
 The location is a local path or any fsspec URL, e.g. ``s3://bucket/runs`` with
 ``storage_options={"key": ..., "secret": ..., "client_kwargs": {"endpoint_url": URL}}`` (s3fs).
@@ -23,6 +28,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from threading import get_ident
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +36,7 @@ import numpy as np
 
 import dotstack
 from dotstack.store import _zarrio as zio
+from dotstack.store import lifecycle
 from dotstack.store.buffer import Batch, Block, Window
 from dotstack.store.committer import Committer
 from dotstack.store.location import default_data_dir, run_path
@@ -68,11 +75,13 @@ class RunWriter:
         storage_options: Mapping[str, Any] | None = None,
         flush_points: int = 100,
         flush_seconds: float = 1.0,
+        heartbeat_seconds: float = 10.0,
     ) -> None:
         if not axes or not quantities:
             raise ValueError("a run needs at least one axis and one quantity")
-        if flush_points < 1 or flush_seconds <= 0:
-            raise ValueError(f"flush_points={flush_points}, flush_seconds={flush_seconds}: >0")
+        if flush_points < 1 or flush_seconds <= 0 or heartbeat_seconds <= 0:
+            raise ValueError(f"flush_points={flush_points}, flush_seconds={flush_seconds}, "
+                             f"heartbeat_seconds={heartbeat_seconds}: must be > 0")
         self.axes, self.quantities = tuple(axes), tuple(quantities)
         self._check_spec(point_axes)
         self.run_id = str(uuid.uuid4())
@@ -91,7 +100,9 @@ class RunWriter:
             "started": started.isoformat(timespec="milliseconds"), "ended": None,
             "status": "running", "reason": "", "dotstack_version": dotstack.__version__,
             "dims": [a.name for a in self.axes], "shape": list(self.sweep_shape),
-            "n_points": self._total, "n_valid": 0,
+            "n_points": self._total, "n_valid": 0, "valid": [], "n_written": 0,
+            "heartbeat_utc": started.isoformat(timespec="milliseconds"),
+            **lifecycle.process_attrs(float(heartbeat_seconds)),
         }
         docs = {key: self._json(key, doc) for key, doc in (meta or {}).items()}
         self._store = Committer.create(self.path, storage_options, attrs, self.axes,
@@ -104,6 +115,9 @@ class RunWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dotstack-store")
         self._inflight: tuple[Future[None], Batch] | None = None
         self._closed = False
+        self.user_thread = get_ident()  # the thread that wrote last (see ``lifecycle``)
+        self._heartbeat = lifecycle.Heartbeat(self._store, self._pool, float(heartbeat_seconds))
+        lifecycle.track(self)
 
     # ---- setup -------------------------------------------------------------------------
     def _check_spec(self, point_axes: Sequence[Axis]) -> None:
@@ -140,8 +154,13 @@ class RunWriter:
     # ---- properties --------------------------------------------------------------------
     @property
     def n_valid(self) -> int:
-        """Points committed to the store (a prefix of the flat index)."""
+        """Points committed to the store without a gap (a prefix of the flat index)."""
         return self._store.n_valid
+
+    @property
+    def n_written(self) -> int:
+        """Points committed to the store (all of them, gaps or not)."""
+        return int(self._store.attrs["n_written"])
 
     @property
     def status(self) -> str:
@@ -188,6 +207,7 @@ class RunWriter:
             raise RunStoreError(f"run {self.name!r} is closed")
         k = self._flat(index)
         self._check_values(values, None)
+        self.user_thread = get_ident()
         w = self._win
         blk = w.live.get(k // w.size) or self._open(k // w.size)
         pos = k - blk.start
@@ -220,6 +240,7 @@ class RunWriter:
         self._flat(start)
         self._flat(start + n - 1)
         self._check_values(arrays, n)
+        self.user_thread = get_ident()
         w = self._win
         if self._append:
             for i, v in enumerate(np.asarray(arrays[self.axes[0].name], dtype=float)):
@@ -261,7 +282,7 @@ class RunWriter:
             return
         batch = self._win.take(whole_only=not force)
         self._last = time.monotonic()
-        self._inflight = (self._pool.submit(self._store.commit, batch), batch)
+        self._inflight = (self._storage(self._store.commit, batch), batch)
 
     def _collect(self) -> None:
         pending, self._inflight = self._inflight, None
@@ -283,7 +304,11 @@ class RunWriter:
         if self._store.has_meta(key):
             raise RunStoreError(f"meta document {key!r} already written")
         text = self._json(key, doc)
-        self._pool.submit(self._store.add_meta, key, text).result()
+        self._storage(self._store.add_meta, key, text).result()
+
+    def _storage(self, fn: Any, *args: Any) -> Future[None]:
+        """Run ``fn`` on the storage thread (see ``lifecycle.submit``)."""
+        return lifecycle.submit(self._pool, fn, *args)
 
     def close(self, status: str = "completed", reason: str = "") -> None:
         """Commit all points, then record ``status`` and the end time, re-consolidated."""
@@ -292,6 +317,8 @@ class RunWriter:
         if self._closed:
             return
         self._closed = True
+        lifecycle.untrack(self)
+        self._heartbeat.stop()
         error: Exception | None = None
         try:
             self._handoff(force=True)
@@ -300,7 +327,7 @@ class RunWriter:
             error = e
             status, reason = "failed", reason or f"flush failed: {e}"
         try:
-            self._pool.submit(self._store.finish, status, reason, _utc()).result()
+            self._storage(self._store.finish, status, reason, _utc()).result()
         finally:
             self._pool.shutdown()
         if error is not None:

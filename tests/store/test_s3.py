@@ -68,3 +68,41 @@ def test_s3_whole_chunks_written_directly(s3_options, direct_writes):
     ds = load(w.path, storage_options=s3_options)
     np.testing.assert_array_equal(ds.trace.values, rec)
     assert ds.attrs["status"] == "completed"
+
+
+def test_experiment_and_cli_on_s3(s3_options, tmp_path, monkeypatch):
+    """Experiments write their run and plot through fsspec; ``--out``/``runs`` take URLs."""
+    import json
+
+    import s3fs
+    from typer.testing import CliRunner
+
+    from dotstack.cli import app
+    from dotstack.experiments.dc import pinch_off
+    from dotstack.station import LabStation
+    from dotstack.station_config import StationConfig
+    from dotstack.stations import MOCK
+
+    with LabStation(StationConfig.from_file(MOCK)) as station:
+        result = pinch_off(station, points=31, data_dir="s3://runs/exp",
+                           storage_options=s3_options, progress=False)
+    assert result.status == "completed" and result.path.startswith("s3://runs/exp/")
+    assert result.plot == result.path + ".png"
+    fs = s3fs.S3FileSystem(**s3_options)
+    assert fs.cat_file(result.plot)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.load().sizes == {"SB1": 31}
+    assert "storage_options" not in repr(result)
+
+    monkeypatch.chdir(tmp_path)  # a mangled URL would land in ./s3:
+    opts = ["--storage-options", json.dumps(s3_options)]
+    runner = CliRunner()
+    ran = runner.invoke(app, ["run", "sensor_scan", "--station", str(MOCK), "--out",
+                              "s3://runs/cli", "-p", "points=21", *opts])
+    assert ran.exit_code == 0, ran.output
+    listing = runner.invoke(app, ["runs", "s3://runs/cli", *opts])
+    assert listing.exit_code == 0, listing.output
+    [line] = [ln for ln in listing.output.splitlines() if "sensor_scan_S" in ln]
+    assert "completed" in line and "s3://runs/cli/" in line
+    assert not any(tmp_path.iterdir()), list(tmp_path.iterdir())
+    missing = runner.invoke(app, ["runs", "s3://runs/nothing-here", *opts])
+    assert missing.exit_code == 2
