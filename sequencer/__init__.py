@@ -54,7 +54,7 @@ from dotstack.sequencer.segments import (
 from dotstack.sequencer.serialize import from_json, to_json
 from dotstack.sequencer.targets import AwgTarget, DigitizerTarget
 from dotstack.sequencer.virtual_gates import VirtualGateLayer, VirtualGates
-from dotstack.sequencer.waves import DenseChunk, RunChunk, WaveStore
+from dotstack.sequencer.waves import DenseChunk, LinearChunk, RunChunk, WaveStore
 
 compile = compile_schedule
 
@@ -62,7 +62,8 @@ __all__ = [
     "ATS9360", "AWG5208", "Acquire", "AcquisitionProgram", "AcquisitionWindow", "Arbitrary",
     "AwgLimits", "AwgTarget", "Axis", "BiasT", "BiasTDroopWarning", "Block", "Burst", "Chirp",
     "Compiled", "DenseChunk", "DigitizerLimits", "DigitizerTarget", "Gap", "Hold", "LimitError",
-    "Marker", "Note", "Padding", "Param", "Program", "Ramp", "Repeat", "RunChunk", "Schedule", "Segment",
+    "LinearChunk", "Marker", "Note", "Padding", "Param", "Program", "Ramp", "Repeat", "RunChunk",
+    "Schedule", "Segment",
     "SequenceTable", "SequencerError", "Step", "Sweep", "UnregisteredFunctionError",
     "VirtualGateLayer", "VirtualGates", "WaveStore", "Waveform", "Window", "axis", "compile",
     "compile_schedule", "cut_step", "evaluate", "from_json", "get_function", "iq_burst", "par",

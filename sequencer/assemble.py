@@ -11,6 +11,7 @@ their own delays, independent of the analog delay of the channel they ride on.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dotstack.sequencer import ramps
 from dotstack.sequencer._util import as_uint64, fp_weights
 from dotstack.sequencer.errors import LimitError, SequencerError
 from dotstack.sequencer.segments import Hold
@@ -64,8 +66,10 @@ class GroupAssembler:
         self.tl, self.g, self.target, self.sources = tl, group, target, sources
         self.comp, self.comp_len, self.total = comp, comp_len, total
         self.src_len = group.length + comp_len
+        self.dtype = np.int16 if target.output == "int16" else np.float32
         self.n = len(group.points)
         self._const_cache: dict[int, FloatArray] = {}
+        self._lin_cache: dict[int, tuple[FloatArray, FloatArray] | None] = {}
         self.subs = [self._subs(src) for src in sources]
         self.marks = [self._marker_runs(src, None) for src in sources]
         n_ch = len(sources)
@@ -215,6 +219,42 @@ class GroupAssembler:
             acc = acc + w * self._piece_level(p)
         return acc
 
+    def _piece_linear(self, p: Piece) -> tuple[FloatArray, FloatArray] | None:
+        """(value at the piece's first sample, change per sample), per point; None when the
+        piece is not linear in the sample index (then it is sampled)."""
+        key = id(p)
+        if key not in self._lin_cache:
+            out: tuple[FloatArray, FloatArray] | None
+            if _is_const(p):
+                out = (self._piece_level(p)[:, 0], np.zeros(self.n))
+            else:
+                assert p.occ is not None
+                pts = self.g.points
+                vals = {k: v[pts] if isinstance(v, np.ndarray) else v
+                        for k, v in p.occ.values.items()}
+                lin = p.occ.seg.linear(vals, p.stop - p.start)
+                out = None if lin is None else (
+                    np.broadcast_to(np.asarray(lin[0], dtype=float), (self.n,)),
+                    np.broadcast_to(np.asarray(lin[1], dtype=float), (self.n,)))
+            self._lin_cache[key] = out
+        return self._lin_cache[key]
+
+    def sub_linear(self, c: int, sub: Sub) -> tuple[FloatArray, FloatArray] | None:
+        """Channel ``c`` on ``sub`` as (value at ``sub.s``, change per sample) per point, V:
+        the virtual-gate mix of its lanes' levels and slopes (no samples); None when a lane
+        piece there is not linear."""
+        if sub.const:
+            return self._sub_level(c, sub)[:, 0], np.zeros(self.n)
+        start, slope = np.zeros(self.n), np.zeros(self.n)
+        for w, p in sub.parts:
+            lin = self._piece_linear(p)
+            if lin is None:
+                return None
+            a, b = lin
+            start = start + w * (a + b * (sub.s - p.start))
+            slope = slope + w * b
+        return start, slope
+
     def _sub_values(self, sub: Sub, m: IntArray) -> FloatArray:
         if len(sub.parts) == 1 and sub.parts[0][0] == 1.0 and not _is_const(sub.parts[0][1]):
             p = sub.parts[0][1]
@@ -285,9 +325,16 @@ class GroupAssembler:
 
     def _convert(self, v: FloatArray, c: int, sub: Sub | None, at: int) -> npt.NDArray[Any]:
         lim = self.target.limits
-        lo, hi = lim.amplitude_range
+        self._check_range(float(v.min()), float(v.max()), c, sub, at)
+        if self.target.output == "float32":
+            return v.astype(np.float32)
+        scaled = v * (1.0 / lim.lsb) if lim.mid == 0 else (v - lim.mid) * (1.0 / lim.lsb)
+        return np.rint(scaled, out=scaled if scaled is not v else None).astype(np.int16)
+
+    def _check_range(self, vmin: float, vmax: float, c: int, sub: Sub | None, at: int) -> None:
+        """Refuse non-finite samples and samples outside the amplitude range."""
+        lo, hi = self.target.limits.amplitude_range
         tol = 1e-9 * (hi - lo)
-        vmin, vmax = float(v.min()), float(v.max())
         finite = math.isfinite(vmin) and math.isfinite(vmax)
         if not finite or vmin < lo - tol or vmax > hi + tol:
             bad = vmax if vmax > hi + tol or not math.isfinite(vmax) else vmin
@@ -301,10 +348,6 @@ class GroupAssembler:
                 f"channel {ch!r} of AWG {self.target.name!r}: {bad:.6g} V outside the "
                 f"amplitude range [{lo}, {hi}] V near sample {at} of a step, in {seg}",
                 segment=seg, channel=ch, limit="amplitude_range")
-        if self.target.output == "float32":
-            return v.astype(np.float32)
-        scaled = v * (1.0 / lim.lsb) if lim.mid == 0 else (v - lim.mid) * (1.0 / lim.lsb)
-        return np.rint(scaled, out=scaled if scaled is not v else None).astype(np.int16)
 
     @staticmethod
     def _describe(sub: Sub | None) -> str:
@@ -345,6 +388,73 @@ class GroupAssembler:
         bits = (np.array([self.marker_bits(c, x) for x in starts], dtype=np.uint8)
                 if src.markers else None)
         return codes, lengths, bits
+
+    def window_lin(self, c: int, a: int, b: int
+                   ) -> tuple[FloatArray, FloatArray, IntArray, npt.NDArray[np.uint8] | None] | None:
+        """Samples [a, b) of channel ``c`` as linear runs if every lane piece there is linear
+        (holds, ramps, padding), else None. No samples are computed.
+
+        Returns (starts (n, runs), slopes (n, runs), run lengths, marker bits per run or
+        None) in output units (DAC codes for int16, V for float32); row ``i`` of
+        :meth:`window` equals those runs sampled as ``ramps`` defines (to rounding).
+        """
+        src = self.sources[c]
+        d = src.delay
+        mh = self.mhead[c]
+        if (mh is not None and a < mh.shape[1]) or (d and a < d and (
+                not self.head_const[c] or self.head[c] is None)):
+            return None
+        zero = np.zeros(self.n)
+        runs: list[tuple[int, FloatArray, FloatArray, Sub | None]] = []  # (start, level, slope)
+        holds: list[tuple[int, int]] = []  # runs holding the end of the run before them
+        if d and a < d:
+            head = self.head[c]
+            assert head is not None
+            runs.append((a, head[:, 0], zero, None))
+        for sub in self.subs[c]:
+            lo, hi = self._out_range(sub, d)
+            lo, hi = max(lo, a), min(hi, b)
+            if hi <= lo:
+                continue
+            lin = self.sub_linear(c, sub)
+            if lin is None:
+                return None
+            v0, slope = lin
+            live = min(hi, sub.e + d)  # past it (padding): hold the last sample
+            if live > lo:
+                runs.append((lo, v0 + slope * (lo - d - sub.s), slope, sub))
+            if hi > live:  # (exactly the last sample played when that is in the window)
+                runs.append((live, v0 + slope * (sub.e - 1 - sub.s), zero, sub))
+                if live > lo:
+                    holds.append((live, hi))
+        if src.markers:
+            for x in sorted({lo for lo, hi, _ in self.marks[c] if a < lo < b and hi > lo}):
+                k = max(i for i, r in enumerate(runs) if r[0] <= x)
+                x0, v0, slope, part = runs[k]
+                if x0 < x:
+                    runs.insert(k + 1, (x, v0 + slope * (x - x0), slope, part))
+        starts = [r[0] for r in runs]
+        lengths = np.diff(np.array([*starts, b], dtype=np.int64)).astype(np.int64)
+        first = np.stack([r[1] for r in runs], axis=1)
+        slopes = np.stack([np.broadcast_to(r[2], (self.n,)) for r in runs], axis=1)
+        last = first + slopes * (lengths - 1)
+        for k, (x0, _, _, part) in enumerate(runs):
+            lo_v = min(float(first[:, k].min()), float(last[:, k].min()))
+            hi_v = max(float(first[:, k].max()), float(last[:, k].max()))
+            self._check_range(lo_v, hi_v, c, part, x0)
+        lim = self.target.limits
+        if self.target.output == "int16":
+            inv = 1.0 / lim.lsb
+            first = first * inv if lim.mid == 0 else (first - lim.mid) * inv
+            slopes = slopes * inv
+        for x, y in holds:  # (marker edges may have split the hold)
+            k = starts.index(x)
+            last = ramps.values_at(first[:, k - 1], slopes[:, k - 1], lengths[k - 1] - 1,
+                                   self.dtype)
+            first[:, k:bisect_left(starts, y)] = last[:, None]
+        bits = (np.array([self.marker_bits(c, x) for x in starts], dtype=np.uint8)
+                if src.markers else None)
+        return np.ascontiguousarray(first), np.ascontiguousarray(slopes), lengths, bits
 
     def level_codes(self, c: int, a: int) -> npt.NDArray[Any]:
         """Per-point value at output sample ``a`` of a constant stretch, shape (n, 1)."""

@@ -53,8 +53,10 @@ def step_integral(asm: GroupAssembler, c: int) -> tuple[FloatArray, FloatArray]:
     for sub in asm.subs[c]:
         if sub.comp:
             continue
-        if sub.const:
-            part = asm._sub_level(c, sub)[:, 0] * (sub.e - sub.s)
+        n = sub.e - sub.s
+        lin = asm.sub_linear(c, sub)  # holds and ramps: closed form, no samples
+        if lin is not None:
+            part = lin[0] * n + lin[1] * (n * (n - 1) / 2)
         else:
             part = asm._sub_values(sub, np.arange(sub.s, sub.e)).sum(axis=1)
         total = total + part

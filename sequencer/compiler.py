@@ -2,9 +2,14 @@
 
 Steps per AWG: bind the sweep to the AWG's sample grid (points grouped by structure),
 mix virtual gates, cut each step into granularity-respecting windows (constant stretches
-become one short waveform with a repeat count), sample the windows for all points of a
-group at once, deduplicate waveforms by content, build the sequence table and merge
-identical consecutive rows into repeat counts where the hardware allows.
+become one short waveform with a repeat count), turn the windows of all points of a group
+into waveforms at once, deduplicate waveforms by content, build the sequence table and
+merge identical consecutive rows into repeat counts where the hardware allows.
+
+Windows made of holds and ramps stay symbolic: plateaus as runs (level, length), ramps as
+linear runs (start, slope, length); virtual gates mix the lanes' levels and slopes, never
+samples. Only windows holding other segments (bursts, chirps, arbitrary functions) are
+sampled here; the rest is written when rendered or uploaded.
 """
 
 from __future__ import annotations
@@ -180,6 +185,7 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
     lim = target.limits
     g_ = lim.granularity
     pool = Pool(dedup, lim)
+    dtype = np.int16 if target.output == "int16" else np.float32
     padding: list[Padding] = []
     prepared: list[tuple[Group, GroupAssembler]] = []
     for group, total in split_groups(tl.groups, totals, lockstep):
@@ -217,6 +223,8 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
                     idx[:, w, c] = pool.add_constant(codes[:, 0], win.length, bits)
                 elif (runs := asm.window_runs(c, win.start, win.stop)) is not None:
                     idx[:, w, c] = pool.add_runs(*runs)
+                elif (lin := asm.window_lin(c, win.start, win.stop)) is not None:
+                    idx[:, w, c] = pool.add_linear(*lin, dtype)
                 else:
                     data, marks, fp = asm.window_fp(c, win.start, win.stop)
                     idx[:, w, c] = pool.add_rows(data, marks, fp)

@@ -80,14 +80,17 @@ def evaluate(item: Schedule | Sweep, sample_rate: float,
     out = {lane: np.concatenate([d[lane] for d in per_point]) for lane in lanes}
     if virtual_gates is not None:
         analog = [lane for lane in lanes if sw.schedule is not None and not _is_digital(sw, lane)]
-        real = virtual_gates.to_real({lane: out[lane] for lane in analog})
-        out = {**{k: v for k, v in out.items() if k not in analog}, **real}
+        if analog:
+            real = virtual_gates.to_real({lane: out[lane] for lane in analog})
+            out = {**{k: v for k, v in out.items() if k not in analog}, **real}
     return out, starts
 
 
 def _is_digital(sw: Sweep, lane: str) -> bool:
+    """Marker or acquisition lane (judged by its first segment that is not a gap)."""
     for block in sw.schedule.blocks():
         for name, segs in block.lanes:
-            if name == lane and segs:
-                return segs[0].kind != "analog"
+            for seg in segs if name == lane else ():
+                if seg.kind != "gap":
+                    return seg.kind != "analog"
     return False

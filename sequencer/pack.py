@@ -1,5 +1,6 @@
 """Packing: steps shorter than ``min_length`` are concatenated, consecutive sweep points in
 one waveform, when every point has the same structure and no trigger waits between them.
+Holds stay runs and ramps linear runs (not sampled) in the packed waveforms.
 The last packed step is padded to ``min_length``: analog channels hold, markers are low
 and delayed channels first play what spills from the last point.
 """
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dotstack.sequencer import ramps
 from dotstack.sequencer.assemble import ChannelSource, GroupAssembler
 from dotstack.sequencer.delays import Carried
 from dotstack.sequencer.errors import LimitError
@@ -62,8 +64,15 @@ def pack_short_steps(tl: Timeline, target: AwgTarget, sources: list[ChannelSourc
     intervals = asm.intervals()
     all_const = all(c for _, _, c in intervals)
     main = n_super if sizes[-1] == k else n_super - 1
+    dtype = np.int16 if target.output == "int16" else np.float32
     for c, src in enumerate(sources):
         mk: Any = None  # marker bits: None, one per run, or (points, samples) if they differ
+        spills = c in carried.analog or c in carried.marks
+        lin = None if all_const or spills else asm.window_lin(c, 0, total)
+        if lin is not None:  # holds and ramps: packed as linear runs, not sampled
+            wave[:, c] = _pack_linear(pool, lin, k, main, n_super, int(sizes[-1]), extra,
+                                      dtype)
+            continue
         if all_const:
             codes = np.concatenate([asm.level_codes(c, a) for a, _, _ in intervals], axis=1)
             lengths = np.array([b - a for a, b, _ in intervals])
@@ -95,6 +104,29 @@ def pack_short_steps(tl: Timeline, target: AwgTarget, sources: list[ChannelSourc
     rows = {"waveform": wave, "repeat": np.ones(n_super, dtype=np.int64),
             "point_row": np.repeat(np.arange(n_super), sizes)}
     return rows, k, extra
+
+
+def _pack_linear(pool: Pool, lin: Any, k: int, main: int, n_super: int, n_last: int,
+                 extra: int, dtype: Any) -> npt.NDArray[np.int64]:
+    """Packed steps from linear runs (starts, slopes (points, runs), lengths, bits); the end
+    padding holds exactly the last sample played (markers low)."""
+    starts, slopes, lengths, bits = lin
+    ids = []
+    if main:
+        ids.append(pool.add_linear(starts[:main * k].reshape(main, -1),
+                                   slopes[:main * k].reshape(main, -1), np.tile(lengths, k),
+                                   None if bits is None else np.tile(bits, k), dtype))
+    if main < n_super:
+        a, b = starts[main * k:].reshape(1, -1), slopes[main * k:].reshape(1, -1)
+        lens = np.tile(lengths, n_last)
+        mks = None if bits is None else np.tile(bits, n_last)
+        if extra:
+            last = ramps.values_at(a[:, -1:], b[:, -1:], lens[-1] - 1, dtype).astype(float)
+            a, b = np.concatenate([a, last], axis=1), np.concatenate([b, np.zeros((1, 1))], axis=1)
+            lens = np.concatenate([lens, [extra]])
+            mks = None if mks is None else np.concatenate([mks, [0]]).astype(np.uint8)
+        ids.append(pool.add_linear(a, b, lens, mks, dtype))
+    return np.concatenate(ids)
 
 
 def _spill(asm: GroupAssembler, c: int, carried: Carried, last: Any, extra: int

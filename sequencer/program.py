@@ -96,9 +96,10 @@ class Note:
 class Program:
     """What one AWG plays: unique waveforms, a sequence table, marker data.
 
-    ``waves`` holds the unique waveforms compactly (plateaus and packed steps as runs);
-    their samples are materialised on first access to ``waveform_data``/``waveforms``
-    (cached) or row by row with ``waves.row(i)``. ``point_starts[p]`` is the output sample
+    ``waves`` holds the unique waveforms compactly (plateaus and packed steps as runs,
+    ramps as linear runs); their samples are materialised on first access to
+    ``waveform_data``/``waveforms`` (cached) or row by row with ``waves.row(i)``;
+    ``render`` writes them into its output without materialising. ``point_starts[p]`` is the output sample
     where sweep point ``p`` starts (trigger waits not counted); ``point_starts[-1]`` is the
     total length. ``padding`` and ``report`` list what the compiler added or left out.
     """

@@ -2,7 +2,9 @@
 
 Works from the compact waveform store: a channel whose waveforms are all run-length
 (plateaus, packed steps) is written with one ``np.repeat`` without materialising the
-unique waveforms; other channels copy each table row's waveform.
+unique waveforms; other channels copy each table row's waveform, except that large
+linear waveforms (ramps, video-raster rows) are written straight into the output from
+their runs (a few vectorised fills per waveform, no intermediate arrays of samples).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from dotstack.sequencer.program import Program
-from dotstack.sequencer.waves import RunChunk, WaveStore
+from dotstack.sequencer.waves import LinearChunk, RunChunk, WaveStore
 
 IntArray = npt.NDArray[np.int64]
+_MATERIALISE = 1 << 20  # linear chunks up to this many samples may be materialised and copied
 
 
 def render(program: Program, units: Literal["volts", "raw"] = "volts",
@@ -38,7 +41,7 @@ def render(program: Program, units: Literal["volts", "raw"] = "volts",
         if used_chunks and all(isinstance(store.chunks[k], RunChunk) for k in used_chunks):
             buf = _play_runs(store, col, table.repeat, used, chunk_of, row_of, dtype)
         else:
-            buf = _play_rows(store, col, table.repeat, used_chunks, dtype)
+            buf = _play_rows(store, col, table.repeat, used_chunks, chunk_of, row_of, dtype)
         out[ch] = program.to_volts(buf) if units == "volts" else buf
     return out
 
@@ -69,16 +72,31 @@ def _play_runs(store: WaveStore, col: IntArray, rep: IntArray, used: IntArray,
 
 
 def _play_rows(store: WaveStore, col: IntArray, rep: IntArray, used_chunks: set[int],
-               dtype: Any) -> npt.NDArray[Any]:
+               chunk_of: IntArray, row_of: IntArray, dtype: Any) -> npt.NDArray[Any]:
     lengths = store.lengths
     buf = np.empty(int((lengths[col] * rep).sum()), dtype=dtype)
-    waves = store.rows(used_chunks)
+    direct: set[int] = set()  # linear chunks written in place (the others are materialised and copied)
+    budget = max(_MATERIALISE, len(buf) // 8)  # samples materialised at most
+    for k in sorted(used_chunks):
+        chunk = store.chunks[k]
+        if isinstance(chunk, LinearChunk):
+            size = chunk.n * chunk.length
+            if size > _MATERIALISE or size > budget:
+                direct.add(k)
+            else:
+                budget -= size
+    waves = store.rows(used_chunks - direct)
     pos = 0
     for wi, r in zip(col.tolist(), rep.tolist(), strict=True):
         w = waves[wi]
-        assert w is not None
-        n = len(w)
-        if r == 1:
+        n = int(lengths[wi])
+        if w is None:  # a large linear waveform: written in place, then repeated
+            chunk = store.chunks[int(chunk_of[wi])]
+            assert isinstance(chunk, LinearChunk)
+            chunk.write(int(row_of[wi]), buf[pos:pos + n])
+            if r > 1:
+                buf[pos + n:pos + n * r].reshape(r - 1, n)[:] = buf[pos:pos + n]
+        elif r == 1:
             buf[pos:pos + n] = w
         else:
             buf[pos:pos + n * r].reshape(r, n)[:] = w

@@ -129,6 +129,11 @@ class Segment:
     def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
         raise NotImplementedError  # pragma: no cover - every subclass overrides
 
+    def linear(self, v: Mapping[str, Any], n: int) -> tuple[Any, Any] | None:
+        """(value at the first sample, change per sample) when the ``n`` samples are linear
+        in the sample index for every bound value, else None (then it is sampled)."""
+        return None
+
     def describe(self) -> str:
         parts = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
         return f"{type(self).__name__}({parts})"
@@ -144,6 +149,9 @@ class Hold(Segment):
     def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
         return np.broadcast_to(np.asarray(v["level"], dtype=float), np.broadcast(t, dur).shape)
 
+    def linear(self, v: Mapping[str, Any], n: int) -> tuple[Any, Any]:
+        return v["level"], 0.0
+
 
 @dataclass(frozen=True)
 class Ramp(Segment):
@@ -155,6 +163,9 @@ class Ramp(Segment):
     def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
         start = np.asarray(v["start"], dtype=float)
         return start + (np.asarray(v["stop"], dtype=float) - start) * (t / dur)
+
+    def linear(self, v: Mapping[str, Any], n: int) -> tuple[Any, Any]:
+        return v["start"], (v["stop"] - v["start"]) / n
 
 
 def _envelope(shape: str, sigma: Any, t: Array, dur: Array) -> Array | float:

@@ -3,7 +3,9 @@
 Each layer maps its ``inputs`` to its ``outputs`` (``out = matrix @ in``); names a layer
 does not consume pass through unchanged. Layers apply in order, e.g. a virtual-plunger
 layer followed by a sensor-compensation layer. The composed map is linear, so the
-compiler applies it to sampled waveforms (any segment type works on virtual lanes).
+compiler applies it to the levels and slopes of holds and ramps (a matrix change
+recomputes those per segment, no samples) and to the samples of other segments (any
+segment type works on virtual lanes).
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 Waveforms are kept in chunks. A :class:`RunChunk` holds waveforms that are piecewise
 constant with one shared run structure (row ``i`` is ``np.repeat(codes[i], lengths)``):
-plateaus, packed raster steps. A :class:`DenseChunk` holds sampled rows. Compiling only
-builds chunks (cost ~ number of runs, not samples); :meth:`WaveStore.materialise` writes
-samples when they are needed (upload, ``Program.waveform_data``).
+plateaus, packed raster steps. A :class:`LinearChunk` holds piecewise-linear waveforms
+(ramps and plateaus, e.g. video-raster rows) as run starts and slopes. A
+:class:`DenseChunk` holds sampled rows. Compiling only builds chunks (cost ~ number of runs,
+not samples); :meth:`WaveStore.materialise` writes samples when they are needed (upload,
+``Program.waveform_data``) and ``render`` writes linear runs straight into its output.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dotstack.sequencer import ramps
 from dotstack.sequencer._util import as_uint64, fingerprint, fp_weights
 
 IntArray = npt.NDArray[np.int64]
@@ -46,6 +49,10 @@ class DenseChunk:
     def fingerprints(self) -> npt.NDArray[np.uint64]:
         return fingerprint(self.rows)
 
+    def sample_at(self, pos: IntArray) -> npt.NDArray[Any]:
+        """Samples of every row at positions ``pos``: (n, len(pos))."""
+        return self.rows[:, pos]
+
 
 @dataclass(frozen=True, eq=False)
 class RunChunk:
@@ -72,8 +79,61 @@ class RunChunk:
     def fingerprints(self) -> npt.NDArray[np.uint64]:
         return run_fingerprints(self.codes, self.lengths)
 
+    def sample_at(self, pos: IntArray) -> npt.NDArray[Any]:
+        return self.codes[:, np.searchsorted(np.cumsum(self.lengths), pos, side="right")]
 
-Chunk = DenseChunk | RunChunk
+
+@dataclass(frozen=True, eq=False)
+class LinearChunk:
+    """Piecewise-linear waveforms with one shared run structure.
+
+    Run ``j`` of row ``i`` holds ``starts[i, j] + slopes[i, j] * k`` for ``k = 0 ..
+    lengths[j] - 1`` in output units (DAC codes for int16, V for float32), sampled as
+    :mod:`dotstack.sequencer.ramps` defines; ``dtype`` is the output dtype.
+    """
+
+    starts: npt.NDArray[np.float64]
+    slopes: npt.NDArray[np.float64]
+    lengths: IntArray
+    dtype: np.dtype[Any]
+    markers: Markers = None
+
+    @property
+    def n(self) -> int:
+        return int(self.starts.shape[0])
+
+    @property
+    def length(self) -> int:
+        return int(self.lengths.sum())
+
+    def write(self, i: int, out: npt.NDArray[Any]) -> None:
+        """Write row ``i`` into ``out`` (1D, ``length`` samples of ``dtype``)."""
+        ramps.fill(out[None, :], self.starts[i:i + 1], self.slopes[i:i + 1], self.lengths)
+
+    def row(self, i: int) -> npt.NDArray[Any]:
+        out = np.empty(self.length, dtype=self.dtype)
+        self.write(i, out)
+        return out
+
+    def materialise(self) -> npt.NDArray[Any]:
+        out = np.empty((self.n, self.length), dtype=self.dtype)
+        ramps.fill(out, self.starts, self.slopes, self.lengths)
+        return out
+
+    def fingerprints(self) -> npt.NDArray[np.uint64]:
+        """Content fingerprints (samples are written one row at a time to compute them)."""
+        return np.array([int(fingerprint(self.row(i))[0]) for i in range(self.n)],
+                        dtype=np.uint64)
+
+    def sample_at(self, pos: IntArray) -> npt.NDArray[Any]:
+        ends = np.cumsum(self.lengths)
+        run = np.searchsorted(ends, pos, side="right")
+        k = pos - (ends - self.lengths)[run]
+        return ramps.values_at(self.starts[:, run], self.slopes[:, run], k[None, :],
+                               self.dtype)
+
+
+Chunk = DenseChunk | RunChunk | LinearChunk
 
 
 def run_fingerprints(codes: npt.NDArray[Any], lengths: IntArray) -> npt.NDArray[np.uint64]:
@@ -140,7 +200,7 @@ class WaveStore:
     def rows(self, chunks: set[int] | None = None) -> list[npt.NDArray[Any] | None]:
         """Samples of every waveform of ``chunks`` (all if None; others: None).
 
-        Dense rows are views; run chunks are materialised (not cached).
+        Dense rows are views; run and linear chunks are materialised (not cached).
         """
         out: list[npt.NDArray[Any] | None] = []
         for k, c in enumerate(self.chunks):
@@ -161,12 +221,13 @@ class WaveStore:
     def fingerprints(self) -> npt.NDArray[np.uint64]:
         """64-bit content fingerprint per waveform (equal content -> equal fingerprint).
 
-        Computed from the compact form (O(runs) for run chunks): a driver can compare
-        them with what it uploaded before and send only what changed.
+        Computed from the compact form (O(runs) for run chunks; linear chunks are sampled
+        one row at a time): a driver can compare them with what it uploaded before and send
+        only what changed.
         """
         parts = [c.fingerprints() for c in self.chunks]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
     def n_compact(self) -> int:
-        """Waveforms stored as runs (not materialised until asked)."""
-        return sum(c.n for c in self.chunks if isinstance(c, RunChunk))
+        """Waveforms stored as runs or linear runs (not materialised until asked)."""
+        return sum(c.n for c in self.chunks if isinstance(c, RunChunk | LinearChunk))
