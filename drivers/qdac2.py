@@ -330,7 +330,8 @@ class QDac2(ScpiInstrument):
         """
         what, lim = self._what(channel), self.limits(channel)
         source = _source(trigger)
-        if step_trigger_output is not None and step_trigger_output not in TRIGGER_OUTPUTS:
+        if step_trigger_output is not None and (isinstance(step_trigger_output, bool)
+                                                or step_trigger_output not in TRIGGER_OUTPUTS):
             raise ValueError(f"{what}: trigger output must be one of {list(TRIGGER_OUTPUTS)}, "
                              f"got {step_trigger_output!r}")
         self._check_timing(what, dwell_s, repetitions, len(voltages))
@@ -351,6 +352,7 @@ class QDac2(ScpiInstrument):
             f":sour{n}:dc:trig:sour {source};:sour{n}:dc:init:cont off"
         )
         if step_trigger_output is not None:
+            step_trigger_output = int(step_trigger_output)
             internal = _MARKER_TRIGGER[step_trigger_output]
             self.write(f"sour{n}:dc:mark:sst {internal};:outp:trig{step_trigger_output}:sour "
                        f"int{internal};:outp:trig{step_trigger_output}:widt 1e-06")

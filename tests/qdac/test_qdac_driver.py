@@ -198,3 +198,16 @@ def test_generator_arguments_are_checked(qdac, model):
     with pytest.raises(LimitError, match="no channel"):
         qdac.set_voltage(25, 0.0)
     assert sent_since(model, n) == []
+
+
+def test_list_step_marker_drives_a_trigger_output(qdac, model, clock):
+    for bad in (0, 6, True, 1.5, "1"):
+        with pytest.raises(ValueError, match="trigger output"):
+            qdac.dc_list(1, [0.0, 0.01, 0.02], 0.01, step_trigger_output=bad)
+    gen = qdac.dc_list(1, [0.0, 0.01, 0.02], 0.01, step_trigger_output=np.int64(2))
+    t0 = clock()
+    gen.start()
+    clock.advance(0.1)
+    pulses = list(model.pulses[2])
+    assert len(pulses) == 3 and pulses == pytest.approx([t0, t0 + 0.01, t0 + 0.02], abs=2e-3)
+    assert np.diff(pulses) == pytest.approx([0.01, 0.01])  # one pulse per point, at its start
