@@ -1,9 +1,11 @@
-"""Ctrl-C while gates are being made safe: acknowledged and deferred, never half-done.
+"""Ctrl-C during a run: the first aborts it, the next ones never leave gates half-way.
 
-`interrupt_shield` wraps the restoring of gates after a run ends (however it ends).  Inside it a
-first Ctrl-C is acknowledged and deferred; a second one prints where every gate is (as last
-set) and then lets the interrupt through, so a user can always get out, but never without being
-told which gates were left where.  Outside the main thread (no signal handlers) it does nothing.
+`InterruptGuard` is installed for a whole run.  The first Ctrl-C raises `KeyboardInterrupt` as
+usual (the run ends ``aborted``) and, in the same handler, puts the guard into *restoring* mode,
+so no later press can fall between the abort and the restoring of the gates.  While restoring,
+a second Ctrl-C is acknowledged and deferred; a third prints where every gate is and then lets
+the interrupt through: a user can always get out, but never without being told which gates
+were left where.  Outside the main thread (no signal handlers) the guard does nothing.
 """
 
 from __future__ import annotations
@@ -11,40 +13,47 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType
-from typing import TextIO
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any, TextIO
 
-#: Ctrl-C presses inside a shield before the interrupt is let through.
-FORCE_AFTER = 2
+#: Ctrl-C presses (counting the one that aborted the run) before the exit is forced.
+FORCE_AT = 3
 
 
-@contextmanager
-def interrupt_shield(where: Callable[[], str], *,
-                     stream: TextIO | None = None) -> Iterator[list[int]]:
-    """Defer Ctrl-C while the block runs; yields a list holding the number of presses seen.
+class InterruptGuard:
+    """SIGINT handling for one run; use as a context manager around the run and its cleanup."""
 
-    ``where()`` describes the gates (called only if the user forces the exit).
-    """
-    presses = [0]
-    if threading.current_thread() is not threading.main_thread():
-        yield presses
-        return
-    out = stream if stream is not None else sys.stderr
+    def __init__(self, where: Callable[[], str], *, stream: TextIO | None = None) -> None:
+        self.where = where
+        self.stream = stream
+        self.presses = 0
+        self.restoring = False
+        self._previous: Any = None
+        self._installed = False
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        presses[0] += 1
-        if presses[0] < FORCE_AFTER:
-            print("\nCtrl-C: making the gates safe first (press again to force exit)",
-                  file=out, flush=True)
+    def __enter__(self) -> InterruptGuard:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+            self._installed = True
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.stream if self.stream is not None else sys.stderr, flush=True)
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self.presses += 1
+        if not self.restoring:  # the run itself: abort it, and guard what follows
+            self.restoring = True
+            raise KeyboardInterrupt
+        if self.presses < FORCE_AT:
+            self._say("\nCtrl-C: making the gates safe first (press again to force exit)")
             return
-        print(f"\nCtrl-C again: exiting with the gates as they are: {where()}",
-              file=out, flush=True)
+        self._say(f"\nCtrl-C again: exiting with the gates as they are: {self.where()}")
         raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield presses
-    finally:
-        signal.signal(signal.SIGINT, previous)

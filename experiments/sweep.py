@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from dotstack.experiments.hardware import HardwareRaster
-from dotstack.experiments.shield import interrupt_shield
+from dotstack.experiments.shield import InterruptGuard
 from dotstack.station import Gate, LabStation
 from dotstack.store import Axis, Quantity, RunWriter
 
@@ -131,7 +131,9 @@ def gate_sweep(
                        storage_options=storage_options, flush_points=10_000, flush_seconds=1.0)
     status = "completed"
     fit: Mapping[str, Any] = {}
-    with _progress(progress, name, int(np.prod(shape))) as advance:
+    guard = InterruptGuard(lambda: ", ".join(f"{g.name} restoring to {start_values[g.name]:+.6g} V"
+                                             for g in touched))
+    with guard, _progress(progress, name, int(np.prod(shape))) as advance:
         try:
             with writer:
                 try:
@@ -166,8 +168,10 @@ def gate_sweep(
                                                   **{a.gate: np.asarray(a.values) for a in axes}})
                         writer.add_meta("fit", _jsonable(fit))
                 except BaseException as exc:  # gates made safe before the run is closed
+                    guard.restoring = True
                     _make_safe(station, touched, start_values, writer, ended_by=exc)
                     raise
+                guard.restoring = True
                 _make_safe(station, touched, start_values, writer)
         except KeyboardInterrupt as exc:
             status = "aborted"
@@ -202,26 +206,23 @@ class RunInterrupted(KeyboardInterrupt):
 
 def _make_safe(station: LabStation, gates: Sequence[Gate], values: Mapping[str, float],
                writer: RunWriter, ended_by: BaseException | None = None) -> None:
-    """Ramp the touched gates back, shielded from Ctrl-C, and record where every gate is."""
-    def where() -> str:
-        return ", ".join(f"{g.name} -> {values[g.name]:+.6g} V (restoring)" for g in gates)
-
+    """Ramp the touched gates back and record where every gate is (the caller's
+    `InterruptGuard` is in restoring mode: Ctrl-C is deferred meanwhile)."""
     error: BaseException | None = None
     if ended_by is not None and gates:
         print(f"run {writer.run_id} ended by {type(ended_by).__name__}: ramping "
               f"{', '.join(g.name for g in gates)} back to where they were", file=sys.stderr,
               flush=True)
-    with interrupt_shield(where):
-        try:
-            _restore(gates, values)
-        except Exception as exc:  # recorded below, raised after the final values are written
-            error = exc
-        final: dict[str, Any]
-        try:
-            final = dict(station.gate_values())
-        except Exception as exc:
-            final = {"error": f"{type(exc).__name__}: {exc}"}
-        writer.add_meta("final_gate_values", _jsonable(final))
+    try:
+        _restore(gates, values)
+    except Exception as exc:  # recorded below, raised after the final values are written
+        error = exc
+    final: dict[str, Any]
+    try:
+        final = dict(station.gate_values())
+    except Exception as exc:
+        final = {"error": f"{type(exc).__name__}: {exc}"}
+    writer.add_meta("final_gate_values", _jsonable(final))
     if error is not None:
         raise error
 
