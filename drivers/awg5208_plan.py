@@ -137,8 +137,9 @@ def check_channel(what: str, lows: npt.NDArray[np.float64], highs: npt.NDArray[n
             f"{what}: waveforms span [{lo:+.6g}, {hi:+.6g}] V, outside the channel's range "
             f"[{scaling.offset - half:+.6g}, {scaling.offset + half:+.6g}] V "
             f"(amplitude {scaling.amplitude:g} Vpp, offset {scaling.offset:g} V)")
-    out_lo = scaling.offset + half * quantised(x_lo, bits)
-    out_hi = scaling.offset + half * quantised(x_hi, bits)
+    # the instrument rounds the float32 sample it is sent, not our float64 one
+    out_lo = scaling.offset + half * quantised(float(np.float32(x_lo)), bits)
+    out_hi = scaling.offset + half * quantised(float(np.float32(x_hi)), bits)
     for v in (out_lo, out_hi):
         limits.check(v, what)
 

@@ -115,14 +115,29 @@ class DcGenerator:
     dwell_s: float
     repetitions: int
     source: str
+    #: sends this generator's whole set-up (points, timing, trigger) to the instrument
+    configure: Callable[[], None] = lambda: None
+    #: the requested points (float64, played order) its steps were checked on; the played
+    #: ``values`` are their float32 images
+    nominal: np.ndarray | None = None
 
     def start(self) -> None:
-        """Arm the generator (run it now for an immediate trigger), moving safely to point 0."""
+        """Arm the generator (run it now for an immediate trigger), moving safely to point 0.
+
+        Whatever happened since it was set up, what plays is checked now: the channel's
+        generator is stopped first (no race with a run still going), the points are checked
+        against the channel's present limits, and the set-up is sent again (another generator
+        may have replaced it on the instrument)."""
         q, n = self.qdac, self.channel
+        q.write_synced(f"sour{n}:dc:abor")
+        lim, what = q.limits(n), q._what(n)
+        steps = self.values if self.nominal is None else self.nominal
+        safety.validate_list(lim, steps, cyclic=self.repetitions != 1, what=what)
+        safety.validate_list(ChannelLimits(lim.min_v, lim.max_v), self.values, what=what)
         first = float(self.values[0])
         if abs(q.get_voltage(n) - first) > q.limits(n).max_step:
             q.set_voltage(n, first)
-            q.write(f"sour{n}:dc:trig:sour {self.source};:sour{n}:volt:mode {self.kind}")
+        self.configure()
         q.write_synced(f"sour{n}:dc:init")
 
     def abort(self) -> None:
@@ -251,7 +266,7 @@ class QDac2(ScpiInstrument):
         lim = self._limits[channel]
         target = safety.check_request(lim, volts, what)
         start = self.get_voltage(channel)
-        plan = safety.plan_move(lim, start, target, rate=rate, what=what)
+        plan = safety.plan_move(lim, start, target, rate=rate, what=what, fastest=MAX_SLEW)
         n = channel
         if not plan.ramped:
             self.write(f"sour{n}:volt:mode fix;:sour{n}:volt:slew inf;:sour{n}:volt {_num(target)}")
@@ -344,20 +359,27 @@ class QDac2(ScpiInstrument):
         played = data.astype(float)[::-1] if backwards else data.astype(float)
         n = channel
         self.set_voltage(n, float(played[0]))
-        self.write(f"sour{n}:dc:trig:sour hold;:sour{n}:volt:mode list")
-        self.write_block(f"sour{n}:list:volt ", data.tobytes())
-        self.write(
-            f"sour{n}:list:tmod {'step' if stepped else 'auto'};:sour{n}:list:dwel {_num(dwell_s)};"
-            f":sour{n}:list:dir {'down' if backwards else 'up'};:sour{n}:list:coun {repetitions};"
-            f":sour{n}:dc:trig:sour {source};:sour{n}:dc:init:cont off"
-        )
-        if step_trigger_output is not None:
-            step_trigger_output = int(step_trigger_output)
-            internal = _MARKER_TRIGGER[step_trigger_output]
-            self.write(f"sour{n}:dc:mark:sst {internal};:outp:trig{step_trigger_output}:sour "
-                       f"int{internal};:outp:trig{step_trigger_output}:widt 1e-06")
-        self.check_errors()
-        return DcGenerator(self, n, "list", played, dwell_s, repetitions, source)
+
+        def configure() -> None:
+            self.write(f"sour{n}:dc:trig:sour hold;:sour{n}:volt:mode list")
+            self.write_block(f"sour{n}:list:volt ", data.tobytes())
+            self.write(
+                f"sour{n}:list:tmod {'step' if stepped else 'auto'};:sour{n}:list:dwel "
+                f"{_num(dwell_s)};:sour{n}:list:dir {'down' if backwards else 'up'};"
+                f":sour{n}:list:coun {repetitions};:sour{n}:dc:trig:sour {source};"
+                f":sour{n}:dc:init:cont off"
+            )
+            if step_trigger_output is not None:
+                out = int(step_trigger_output)
+                internal = _MARKER_TRIGGER[out]
+                self.write(f"sour{n}:dc:mark:sst {internal};:outp:trig{out}:sour "
+                           f"int{internal};:outp:trig{out}:widt 1e-06")
+            self.check_errors()
+
+        configure()
+        nominal = points[::-1] if backwards else points
+        return DcGenerator(self, n, "list", played, dwell_s, repetitions, source, configure,
+                           nominal)
 
     def dc_sweep(
         self,
@@ -379,15 +401,19 @@ class QDac2(ScpiInstrument):
         played = values[::-1] if backwards else values
         n = channel
         self.set_voltage(n, float(played[0]))
-        self.write(
-            f"sour{n}:dc:trig:sour hold;:sour{n}:volt:mode swe;:sour{n}:swe:star {_num(start)};"
-            f":sour{n}:swe:stop {_num(stop)};:sour{n}:swe:poin {int(points)};"
-            f":sour{n}:swe:gen step;:sour{n}:swe:dwel {_num(dwell_s)};"
-            f":sour{n}:swe:dir {'down' if backwards else 'up'};:sour{n}:swe:coun {repetitions};"
-            f":sour{n}:dc:trig:sour {source};:sour{n}:dc:init:cont off"
-        )
-        self.check_errors()
-        return DcGenerator(self, n, "swe", played, dwell_s, repetitions, source)
+
+        def configure() -> None:
+            self.write(
+                f"sour{n}:dc:trig:sour hold;:sour{n}:volt:mode swe;:sour{n}:swe:star {_num(start)};"
+                f":sour{n}:swe:stop {_num(stop)};:sour{n}:swe:poin {int(points)};"
+                f":sour{n}:swe:gen step;:sour{n}:swe:dwel {_num(dwell_s)};"
+                f":sour{n}:swe:dir {'down' if backwards else 'up'};:sour{n}:swe:coun {repetitions};"
+                f":sour{n}:dc:trig:sour {source};:sour{n}:dc:init:cont off"
+            )
+            self.check_errors()
+
+        configure()
+        return DcGenerator(self, n, "swe", played, dwell_s, repetitions, source, configure)
 
     @staticmethod
     def _check_timing(what: str, dwell_s: float, repetitions: int, npoints: int) -> None:

@@ -79,10 +79,14 @@ def plan_move(
     *,
     rate: float | None = None,
     what: str = "channel",
+    fastest: float = math.inf,
 ) -> MovePlan:
     """Plan a move from the read-back ``start``: a step if within ``max_step``, else a ramp.
 
-    An explicit ``rate`` (<= ``max_ramp_rate``) forces a ramp at that rate.
+    An explicit ``rate`` (<= ``max_ramp_rate``) forces a ramp at that rate.  A move beyond
+    ``max_step`` is never one step, even without a ramp-rate limit: it ramps at ``fastest``
+    (the DAC's fastest slew), or, where that is unlimited too, the plan's rate stays inf and
+    the driver must stair-step it (`plan_software_ramp`).
     """
     target = check_request(limits, target, what)
     if not math.isfinite(start):
@@ -90,7 +94,7 @@ def plan_move(
     ramp_rate = check_rate(limits, rate, what)
     if rate is None and abs(target - start) <= _slack(limits.max_step):
         return MovePlan(start, target, math.inf)
-    return MovePlan(start, target, ramp_rate)
+    return MovePlan(start, target, min(ramp_rate, fastest))
 
 
 def plan_software_ramp(
@@ -171,9 +175,19 @@ def validate_sweep(
     cyclic: bool = False,
     what: str = "channel",
 ) -> np.ndarray:
-    """`validate_list` for a linear sweep; returns its points."""
+    """`validate_list` for a linear sweep; returns its points.
+
+    The points are checked as an instrument computes them, ``start + (stop - start) * i / (n - 1)``,
+    as well as by `sweep_points` (the two may differ in the last bit)."""
     check_request(limits, start, what)
     check_request(limits, stop, what)
+    n = int(points)
+    if n >= 2:
+        instrument = [start + (stop - start) * i / (n - 1) for i in range(n)]
+        bad = [v for v in instrument if not limits.contains(v)]
+        if bad:
+            raise LimitError(f"{what}: sweep point {bad[0]!r} V (as the instrument computes it) is "
+                             f"outside the limits [{limits.min_v:+.6g}, {limits.max_v:+.6g}] V")
     return validate_list(limits, sweep_points(start, stop, points), cyclic=cyclic, what=what)
 
 
