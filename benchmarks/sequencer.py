@@ -209,18 +209,26 @@ def line(name: str, t_ours: float, t_render: float, t_fill: float,
              f"numpy fill {t_fill * 1e3:.1f} ms; render/fill {t_render / t_fill:.2f}x "
              f"[goal <=2x: {'MET' if t_render <= 2 * t_fill else 'NOT MET'}], "
              f"(compile+render)/fill {t_ours / t_fill:.2f}x"]
-    times = []
+    parts += anchor_parts(anchors, t_ours, with_note=False)
+    return "; ".join([*parts, extra])
+
+
+def anchor_parts(anchors: dict[str, tuple[float | None, str]], t_ours: float, *,
+                 with_note: bool) -> list[str]:
+    """One part per anchor (its time and how much slower it is), then the >= 10x goal."""
+    parts, times = [], []
     for key, (t, note) in anchors.items():
         if t is None:
             parts.append(f"{key} {note}")
         else:
             times.append(t)
-            parts.append(f"{key} {t:.2f} s ({t / t_ours:.0f}x slower than ours)")
+            why = f"{note}; " if with_note else ""
+            parts.append(f"{key} {t:.2f} s ({why}{t / t_ours:.0f}x slower than ours)")
     if times:
         r = min(times) / t_ours
         parts.append(f"fastest anchor / ours {r:.0f}x [goal >=10x: "
                      f"{'MET' if r >= 10 else 'NOT MET'}]")
-    return "; ".join([*parts, extra])
+    return parts
 
 
 def main() -> None:
@@ -462,17 +470,7 @@ def video_raster(repeats: int = 7) -> None:
              f"(compile+render)/fill {r:.2f}x [goal <=3x: {'MET' if r <= 3 else 'NOT MET'}]",
              f"max |ours - numpy| {err:.2g} V = {err / VR_LSB16:.3f} LSB16 "
              f"[<=0.5: {'ok' if ok_err else 'FAILED'}]"]
-    times = []
-    for key, (t, note) in anchors.items():
-        if t is None:
-            parts.append(f"{key} {note}")
-        else:
-            times.append(t)
-            parts.append(f"{key} {t:.2f} s ({note}; {t / med:.0f}x slower than ours)")
-    if times:
-        ra = min(times) / med
-        parts.append(f"fastest anchor / ours {ra:.0f}x [goal >=10x: "
-                     f"{'MET' if ra >= 10 else 'NOT MET'}]")
+    parts += anchor_parts(anchors, med, with_note=True)
     out_b = 4.0  # the float32 output itself
     parts.append(f"peak memory {mem:.4f} B/sample (output {out_b:.0f} + working "
                  f"{mem - out_b:.4f}) [goal <=4: {'MET' if mem <= 4 else 'NOT MET'}"
