@@ -149,7 +149,7 @@ def test_hole_restarting_a_running_generator():
 
 
 def test_hole_sweep_end_at_the_limit_is_computed_past_it():
-    clock, lab, q = _qdac()
+    clock, _, q = _qdac()
     try:
         q.set_limits(1, ChannelLimits(-1.0, -0.5))
         with pytest.raises(LimitError, match="as the instrument computes it"):
