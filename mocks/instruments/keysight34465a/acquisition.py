@@ -45,16 +45,6 @@ class DmmAcquisition(DmmBase):
         self._planned = deque()
         self.missed_triggers = 0
 
-    def handle(self, message: bytes) -> bytes | None:
-        with self.lock:
-            self.clock.catch_up()
-            reply = super().handle(message)
-        if reply is not None and self.command_time and self.clock.mode == "virtual":
-            # a query keeps the instrument busy before its reply reaches the client (a write
-            # does not hold the client, so its time would race with the client's next message)
-            self.clock.sleep(self.command_time)
-        return reply
-
     def _input(self, function: str, times: np.ndarray, integration: float) -> np.ndarray:
         """Values of ``function`` at the input, each averaged over [t, t + integration]."""
         if function == "VOLT":

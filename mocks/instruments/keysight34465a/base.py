@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dotstack.mocks.instruments.clocked import ClockedModel
 from dotstack.mocks.instruments.keysight34465a.functions import (
     AUTO_DELAY_AC,
     AUTO_DELAY_DC,
@@ -19,13 +20,13 @@ from dotstack.mocks.instruments.keysight34465a.functions import (
     function_of,
 )
 from dotstack.mocks.physics import VirtualLab
-from dotstack.mocks.scpi import Call, ScpiModel
+from dotstack.mocks.scpi import Call
 
 #: What the DMM's input amplifier can carry: the charge sensor's or the double dot's current.
 _SIGNALS = ("sensor", "transport")
 
 
-class DmmBase(ScpiModel):
+class DmmBase(ClockedModel):
     """State and timing shared by every part of the 34465A model (no SCPI commands).
 
     ``options`` is what *OPT? and SYST:LIC:CAT? report (MEM sets the reading memory to 2 M

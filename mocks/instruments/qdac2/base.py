@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from dotstack.mocks.instruments.clocked import ClockedModel
 from dotstack.mocks.instruments.qdac2.limits import N_EXTERNAL_OUTPUTS, RANGES
 from dotstack.mocks.instruments.qdac2.state import Channel, OutputTrigger
 from dotstack.mocks.physics import VirtualLab
 from dotstack.mocks.physics.clock import LabClock, VirtualClock
-from dotstack.mocks.scpi import Call, ScpiError, ScpiModel
+from dotstack.mocks.scpi import Call, ScpiError
 
 
-class QDacBase(ScpiModel):
+class QDacBase(ClockedModel):
     """State and plumbing shared by every part of the QDAC-II model (no SCPI commands)."""
 
     idn = ("QDevil", "QDAC-II", "00042", "13-1.57")

@@ -43,15 +43,8 @@ class QDacEngine(QDacBase):
         return deliver
 
     def handle(self, message: bytes) -> bytes | None:
-        with self.lock:
-            self.log.append(message.decode("latin-1"))
-            self.clock.catch_up()
-            reply = super().handle(message)
-        if reply is not None and self.command_time and self.clock.mode == "virtual":
-            # a query keeps the instrument busy before its reply reaches the client (a write
-            # does not hold the client, so its time would race with the client's next message)
-            self.clock.sleep(self.command_time)
-        return reply
+        self.log.append(message.decode("latin-1"))
+        return super().handle(message)  # on the lab clock: see `ClockedModel`
 
     def output(self, channel: int) -> float:
         """Present output of ``channel`` (V): the DC generator plus the waveform generators."""
