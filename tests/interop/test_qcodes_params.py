@@ -15,7 +15,7 @@ from qcodes.parameters import Parameter
 
 from dotstack.drivers.protocols import ChannelLimits, LimitError
 from dotstack.qcodes_params import DotGates, GateParameter, ReadoutParameter, dot_gates, qcodes_parameters
-from dotstack.station import LabStation
+from dotstack.station import Gate, LabStation
 
 RATE, STEP = 5.0, 0.02  # the mock station's gates: max_ramp_rate (V/s) and max_step (V)
 
@@ -159,3 +159,40 @@ def test_a_big_step_is_ramped_at_the_gates_rate(station: LabStation, drives: Dri
     first = drives.on(1)[0]
     assert (first.start, first.target, first.slew) == (0.0, 0.3, RATE)
     assert all(_safe(d) for d in drives.drives)
+
+
+class _PlainDac:
+    """A DAC without a rate-controlled ``ramp`` (only the DAC role's safe ``set_voltage``)."""
+
+    channels = (1,)
+
+    def __init__(self) -> None:
+        self.sent: list[float] = []
+        self._limits = ChannelLimits(-1.0, 1.0, 2.0, 0.1)
+
+    def limits(self, channel: int) -> ChannelLimits:
+        return self._limits
+
+    def set_limits(self, channel: int, limits: ChannelLimits) -> None:
+        self._limits = self._limits.narrowed(limits)
+
+    def set_voltage(self, channel: int, volts: float) -> None:
+        self._limits.check(volts)
+        self.sent.append(volts)
+
+    def get_voltage(self, channel: int) -> float:
+        return self.sent[-1] if self.sent else 0.0
+
+
+def test_a_rate_is_refused_not_ignored_on_a_dac_that_cannot_ramp_at_one() -> None:
+    dac = _PlainDac()
+    gate = GateParameter("X", gate=Gate("X", dac, 1))
+    gate.ramp(0.5)  # no rate: the DAC's own safe move
+    assert dac.sent == [0.5] and gate.get() == 0.5
+    with pytest.raises(TypeError, match="_PlainDac cannot ramp at a chosen rate"):
+        gate.ramp(0.2, rate=1.0)
+    with pytest.raises(LimitError, match="exceeds max_ramp_rate"):
+        gate.ramp(0.2, rate=3.0)
+    with pytest.raises(LimitError, match="gate X"):
+        gate.ramp(1.5)
+    assert dac.sent == [0.5]
