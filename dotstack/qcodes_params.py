@@ -133,7 +133,8 @@ class DotGates(InstrumentBase):
 
     Not a QCoDeS ``Instrument``: it holds no connection and takes no place in QCoDeS's global
     instrument registry (two stations may each have one).  ``gates`` and ``readouts`` map names
-    to parameters; ``parameters`` holds both.
+    to parameters; ``parameters`` holds both.  ``snapshot(update=True)`` reads the gates, never
+    the readouts.
     """
 
     def __init__(self, station: LabStation, name: str = COMPONENT) -> None:
@@ -149,11 +150,6 @@ class DotGates(InstrumentBase):
             r: self.add_parameter(r, parameter_class=ReadoutParameter, readout=readout)
             for r, readout in station.readouts.items()}
         station.qc_station.add_component(self, update_snapshot=False)
-
-    def snapshot_base(self, update: bool | None = False,
-                      params_to_skip_update: Sequence[str] | None = None) -> dict[Any, Any]:
-        """As QCoDeS does it; ``update`` reads the gates (never the readouts)."""
-        return super().snapshot_base(update, params_to_skip_update)
 
 
 def qcodes_parameters(station: LabStation, name: str = COMPONENT) -> dict[str, Parameter]:
