@@ -36,6 +36,12 @@ def plot_run(run: Any, *, fit: Mapping[str, Any] | None = None, out: str | Path 
     target = str(out) if out is not None else str(ds.attrs.get("path", location)).rstrip("/") + ".png"
     var = next(iter(ds.data_vars))
     da = ds[var]
+    if "frame" in ds.dims and "signal" in ds.data_vars:  # video frames: their mean image
+        var = "signal"
+        frames = int(ds.sizes["frame"])
+        da = ds["signal"].mean("frame", keep_attrs=True)
+        da.attrs["long_name"] = f"{ds['signal'].attrs.get('long_name', 'signal')} " \
+                                f"(mean of {frames} frames)"
     fig, ax = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
     attrs = ds.attrs
     title = f"{attrs.get('name', '')}  [{attrs.get('status', '')}]  {str(attrs.get('run_id', ''))[:8]}"

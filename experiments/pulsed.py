@@ -3,14 +3,16 @@ recorded by its digitizer (triggered by an AWG marker), binned into pixels.
 
 `raster_schedule` builds the schedule: one sweep point per row of ``y``; each row holds for
 ``settle`` (the sawtooth's flyback, the readout settling), then ramps the ``x`` gate linearly
-over ``nx`` pixels of ``dwell`` while the ``y`` gate holds the row's level (a staircase over the
-rows), then ``tail`` at 0 V (an AWG holds its last sample after the sequence ends: a level held
-there would charge the bias-T before the next frame).  An acquisition window covers the ramp
+over ``nx`` pixels of ``dwell`` while the ``y`` gate holds the row's level (the rows in
+`row_order`: interleaved by default, see there), then ``tail`` at 0 V (an AWG holds its last
+sample after the sequence ends: a level held there would charge the bias-T before the next
+frame).  An acquisition window covers the ramp
 and the marker rises as it opens (the digitizer's trigger: one per record, no trigger delay).
 The settle's first half sits at the ramp's end, the second at its start, so each row's mean is
 the axis centre: a symmetric raster (start = -stop on both axes) has zero mean and the bias-T
-(AC coupling) removes nothing on average.  Keep a frame short against the bias-T's time
-constant, or the staircase droops within it (of order ``amplitude * frame / (8 tau)``).
+(AC coupling) removes nothing on average; interleaving the rows keeps that true over every
+few rows, not only over the frame (an ascending staircase droops by about
+``amplitude * frame / (8 tau)`` within a frame).
 Amplitudes are AWG volts at the AWG output (the gate sees them times its line's gain), around
 each gate's DC level.
 
@@ -44,6 +46,7 @@ from dotstack.sequencer import (
     Param,
     Ramp,
     Sweep,
+    VirtualGates,
     compile_schedule,
     par,
     sweep,
@@ -55,10 +58,31 @@ from dotstack.station import LabStation
 RasterAxis = tuple[str, float, float, int]
 
 
+def row_order(ny: int, order: str = "interleaved") -> npt.NDArray[np.int64]:
+    """The order in which the rows (indices into ascending ``y``) are played.
+
+    ``"ascending"``: 0, 1, ..., ny-1 (a staircase: through a bias-T's high pass it droops by
+    about ``amplitude * frame / (8 tau)`` within the frame, shearing the slow axis);
+    ``"interleaved"``: 0, ny-1, 1, ny-2, ... (each row followed by its mirror image about the
+    centre: the bias-T's running mean stays within a row's level over a few rows, so a frame
+    as long as the bias-T's time constant is not distorted)."""
+    if order not in ("ascending", "interleaved"):
+        raise ValueError(f"row order must be 'ascending' or 'interleaved', got {order!r}")
+    rows = np.arange(int(ny))
+    if order == "ascending":
+        return rows
+    out = np.empty(int(ny), dtype=np.int64)
+    out[0::2] = rows[: (ny + 1) // 2]
+    out[1::2] = rows[::-1][: ny // 2]
+    return out
+
+
 def raster_schedule(x: RasterAxis, y: RasterAxis, *, dwell: float, settle: float,
                     marker: str = "M", lane: str = "A", window: str = "row",
-                    marker_width: float = 100e-9, tail: float = 1e-6) -> Sweep:
-    """Rows of ``y`` (staircase), a sawtooth on ``x`` per row; see the module docstring."""
+                    marker_width: float = 100e-9, tail: float = 1e-6,
+                    order: str = "interleaved") -> Sweep:
+    """Rows of ``y`` (in `row_order` ``order``), a sawtooth on ``x`` per row; see the module
+    docstring."""
     (gx, x0, x1, nx), (gy, y0, y1, ny) = x, y
     if gx == gy:
         raise ValueError(f"x and y must be different gates, both are {gx!r}")
@@ -81,7 +105,8 @@ def raster_schedule(x: RasterAxis, y: RasterAxis, *, dwell: float, settle: float
         marker: [Marker(settle, 0), Marker(marker_width), Marker(row - marker_width, 0)],
         lane: [Gap(settle), Acquire(row, window), Gap(tail)],
     }
-    return sweep(par(**lanes), ("y", np.linspace(y0, y1, int(ny))))
+    levels = np.linspace(y0, y1, int(ny))[row_order(int(ny), order)]
+    return sweep(par(**lanes), ("y", levels))
 
 
 @dataclass
@@ -106,29 +131,54 @@ class PulsedRaster:
     awg_limits: AwgLimits = AWG5208_LIMITS
     digitizer_limits: DigitizerLimits = ATS9360
     timeout: float = 10.0
+    #: maps the axes' names onto AWG channels (named by the gates they drive); None: the axes
+    #: are the AWG channels' gates themselves
+    virtual_gates: VirtualGates | None = None
+    #: the order the rows are played in (see `row_order`); frames come back ascending in ``y``
+    order: str = "interleaved"
     program: Any = field(init=False)
     acquisition: Any = field(init=False)
 
     def __post_init__(self) -> None:
         st = self.station
         lines = st.pulse_lines
-        for gate in (self.x[0], self.y[0]):
+        outputs = self.outputs
+        for gate in outputs:
             line = lines.get(gate)
             if line is None or line.instrument != self.awg:
                 raise ValueError(f"gate {gate!r} is not driven by AWG {self.awg!r} "
                                  f"(pulse lines: {sorted(lines)})")
-        channels = tuple(sorted(lines, key=lambda g: lines[g].channel))
-        channels = tuple(g for g in channels if lines[g].instrument == self.awg
-                         and g in (self.x[0], self.y[0]))
-        sched = raster_schedule(self.x, self.y, dwell=self.dwell, settle=self.settle)
+        channels = tuple(sorted(outputs, key=lambda g: lines[g].channel))
+        # the digitizer's trigger is marker 1 of channel 1 (``awg.marker1``): it must be played
+        trigger = next((g for g in channels if lines[g].channel == 1), None)
+        if trigger is None:
+            raise ValueError(f"the digitizer's trigger is AWG {self.awg!r} channel 1's marker, "
+                             f"but the raster drives only {list(channels)} (channels "
+                             f"{[lines[g].channel for g in channels]})")
+        # the digitizer's trigger: at least one AWG sample wide (a shorter one is not played)
+        sched = raster_schedule(self.x, self.y, dwell=self.dwell, settle=self.settle,
+                                marker_width=max(100e-9, 1.0 / self.awg_rate), order=self.order)
+        self.rows = row_order(int(self.y[3]), self.order)
         awg = AwgTarget(self.awg, self.awg_limits.with_(sample_rate=self.awg_rate), channels,
-                        markers=(("M", self.x[0], 0),))
+                        markers=(("M", trigger, 0),))
         dig = DigitizerTarget(self.digitizer,
                               self.digitizer_limits.with_(sample_rate=self.digitizer_rate), ("A",))
-        res = compile_schedule(sched, [awg], [dig])
+        res = compile_schedule(sched, [awg], [dig], virtual_gates=self.virtual_gates)
+        dropped = [note.message for note in res.report if note.kind == "dropped_segment"]
+        if dropped:
+            raise ValueError(f"raster at {self.awg_rate:g} Sa/s: {dropped[0]}")
         self.program = res.programs[self.awg]
         self.acquisition = res.acquisitions[self.digitizer]
-        self.marker_channel = lines[self.x[0]].channel
+        self.marker_channel = lines[trigger].channel
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The gates (AWG channels) the raster drives: the axes through the virtual gates."""
+        lanes = (self.x[0], self.y[0])
+        if self.virtual_gates is None:
+            return lanes
+        names, matrix = self.virtual_gates.compose(lanes)
+        return tuple(n for n, row in zip(names, matrix, strict=True) if np.any(row != 0))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -178,4 +228,7 @@ class PulsedRaster:
         n = int(self.acquisition.record_samples[0])
         ny, nx = self.shape
         usable = (n // nx) * nx
-        return np.asarray(records[:, :usable].reshape(ny, nx, -1).mean(axis=2))
+        played = records[:, :usable].reshape(ny, nx, -1).mean(axis=2)
+        frame = np.empty_like(played)
+        frame[self.rows] = played  # record r is row rows[r]
+        return frame

@@ -18,6 +18,9 @@ from dotstack.mocks.physics.outputs import ChannelOutput
 from dotstack.mocks.physics.params import G0, GATES, DeviceParams, NoiseParams
 from dotstack.mocks.physics.wiring import TriggerLines, Wiring
 
+#: A batch analog source: ``(record starts (s), samples per record, rate) -> (records, samples)`` V.
+BatchSource = Callable[[NDArray[np.float64], int, float], NDArray[np.float64]]
+
 _WHITE_SENSOR, _WHITE_TRANSPORT = 1, 2
 #: Streams of the 1/f charge noise of the sensor and of dots 1 and 2.
 CHARGE_NOISE_STREAMS = {"sensor": 10, "dot1": 11, "dot2": 12}
@@ -281,15 +284,21 @@ class VirtualLab:
             return sources
 
     def register_analog_source(self, port: str,
-                               fn: Callable[[float, int, float], NDArray[np.float64]]) -> None:
+                               fn: Callable[[float, int, float], NDArray[np.float64]], *,
+                               batch: BatchSource | None = None) -> None:
         """Make ``fn(t0, n, rate)`` (e.g. `TimeDomainLab.analog_record`) the analog signal at
-        digitizer input ``port`` (``"<instrument>.<connector>"``); replaces an earlier one."""
+        digitizer input ``port`` (``"<instrument>.<connector>"``); replaces an earlier one.
+        ``batch(t0s, n, rate) -> (len(t0s), n)`` volts, if given, computes many records at once
+        (e.g. `TimeDomainLab.analog_records`: one simulation for a buffer of triggered records)."""
         with self.lock:
             self.analog_sources[str(port)] = fn
+            batches: dict[str, BatchSource] = self.__dict__.setdefault("_analog_batches", {})
+            if batch is None:
+                batches.pop(str(port), None)
+            else:
+                batches[str(port)] = batch
 
-    def analog_record(self, port: str, t0: float, n: int, rate: float) -> NDArray[np.float64]:
-        """``n`` samples (V) at ``t0 + j / rate`` of the analog signal at digitizer input
-        ``port``, from its registered time-domain source (KeyError naming the port if none)."""
+    def _source(self, port: str) -> Callable[[float, int, float], NDArray[np.float64]]:
         with self.lock:
             fn = self.analog_sources.get(port)
             known = sorted(self.analog_sources)
@@ -297,4 +306,24 @@ class VirtualLab:
             raise KeyError(f"no analog source registered for port {port!r} (registered: "
                            f"{known}); register one with VirtualLab.register_analog_source, e.g. "
                            f"TimeDomainLab.connect({port!r})")
-        return np.asarray(fn(float(t0), int(n), float(rate)), dtype=float)
+        return fn
+
+    def analog_record(self, port: str, t0: float, n: int, rate: float) -> NDArray[np.float64]:
+        """``n`` samples (V) at ``t0 + j / rate`` of the analog signal at digitizer input
+        ``port``, from its registered time-domain source (KeyError naming the port if none)."""
+        return np.asarray(self._source(port)(float(t0), int(n), float(rate)), dtype=float)
+
+    def analog_records(self, port: str, t0s: NDArray[np.float64], n: int, rate: float
+                       ) -> NDArray[np.float64]:
+        """``(len(t0s), n)`` samples: the records starting at ``t0s`` (see `analog_record`),
+        by the port's batch source if it has one, else record by record."""
+        fn = self._source(port)
+        starts = np.atleast_1d(np.asarray(t0s, dtype=float))
+        with self.lock:
+            batch = self.__dict__.get("_analog_batches", {}).get(port)
+        if batch is not None:
+            return np.asarray(batch(starts, int(n), float(rate)), dtype=float).reshape(-1, int(n))
+        out = np.empty((starts.size, int(n)))
+        for r, t in enumerate(starts):
+            out[r] = fn(float(t), int(n), float(rate))
+        return out

@@ -62,7 +62,7 @@ def _dot1_crossings(truth, a2):
 
 def test_averaged_records_show_the_transitions_where_the_ground_truth_puts_them(station):
     truth = station.ground_truth()["time_domain"]["transition_lines_awg"]
-    raster = PulsedRaster(station, X, Y, dwell=2e-6, settle=10e-6, averages=4)
+    raster = PulsedRaster(station, X, Y, dwell=2e-6, settle=10e-6, averages=16)
     raster.prepare()
     frame = raster.acquire()
     assert frame.shape == (16, 48)

@@ -70,6 +70,9 @@ class LabInputs:
         """Volts at ``t0[r] + k / rate``: shape ``(len(t0), n)``."""
         if not self.has_source(port):
             return self.fallback.records(port, t0, n, rate)
+        batch = getattr(self.lab, "analog_records", None)
+        if batch is not None:
+            return np.asarray(batch(port, np.asarray(t0, dtype=float), n, rate))
         out = np.empty((len(t0), n))
         for r, t in enumerate(np.asarray(t0, dtype=float)):
             out[r] = self.lab.analog_record(port, float(t), n, rate)

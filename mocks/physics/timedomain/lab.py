@@ -36,6 +36,8 @@ from dotstack.mocks.physics.timedomain.trace import (
     ChannelSegments,
     Drive,
     Trace,
+    advance_bias_tee,
+    bias_tee_state,
     merge_edges,
     relaxation_edges,
     simulate,
@@ -69,6 +71,8 @@ class TimeDomainLab:
         self.settings = settings if settings is not None else Settings()
         self.stream = int(stream)
         self._drives: dict[str, Drive] = {}
+        #: gate -> (lab time, bias-T low-pass state then), for times the lab clock has passed
+        self._bias_cache: dict[str, tuple[float, float]] = {}
         #: what the last record did: 'single_shot' per dot, or why it fell back to the mean
         self.last_record: dict[str, Any] = {}
 
@@ -82,10 +86,12 @@ class TimeDomainLab:
         for gate, channel in wiring.items():
             line = self.lines.setdefault(gate, LineModel())
             self._drives[gate] = Drive(channel_segments, channel, line)
+            self._bias_cache.pop(gate, None)
 
     def connect(self, port: str = "ats.chA") -> None:
-        """Register `analog_record` as the lab's analog source for ``port``."""
-        self.lab.register_analog_source(port, self.analog_record)
+        """Register `analog_record` (and `analog_records` for whole buffers) as the lab's
+        analog source for ``port``."""
+        self.lab.register_analog_source(port, self.analog_record, batch=self.analog_records)
 
     @property
     def drives(self) -> dict[str, Drive]:
@@ -112,12 +118,39 @@ class TimeDomainLab:
         t_a = t0 - self._history(t0)
         extra = np.zeros(0) if extra_edges is None else np.asarray(extra_edges, dtype=float)
         args = (self.lab, self.device, self._drives, self.tunnel, self.settings, t_a, t1)
-        tr = simulate(*args, extra)
+        states = self._bias_states(t_a)
+        tr = simulate(*args, extra, states)
         if resolve_relaxation:
             more = relaxation_edges(tr)
             if more.size:
-                tr = simulate(*args, np.concatenate([extra, more]))
+                tr = simulate(*args, np.concatenate([extra, more]), states)
+        if t1 <= self.lab.time():  # the next record carries on from the end of this one
+            for gate, y in tr.bias_end.items():
+                self._bias_cache[gate] = (t1, y)
         return tr
+
+    def _bias_states(self, t: float) -> dict[str, float]:
+        """Each AWG-driven gate's bias-T state at lab time ``t``: carried on from the last state
+        computed at an earlier time within ``bias_tee_history`` time constants (consecutive
+        records then fold in only the AWG stream between them), else folded in from that much
+        history.  States at times the lab clock has passed are kept (that past no longer
+        changes); a state is never kept for a time still to come."""
+        now = self.lab.time()
+        out: dict[str, float] = {}
+        for gate, drive in self._drives.items():
+            tau = drive.line.bias_tee_time_constant
+            if math.isinf(tau):
+                continue
+            history = self.settings.bias_tee_history * tau
+            hit = self._bias_cache.get(gate)
+            if hit is not None and hit[0] <= t <= hit[0] + history:
+                y = advance_bias_tee(drive, hit[0], hit[1], t)
+            else:
+                y = bias_tee_state(drive, drive.runs(t - history, t), t)
+            if t <= now:
+                self._bias_cache[gate] = (t, y)
+            out[gate] = y
+        return out
 
     def _sensor_volts(self, tr: Trace, n1: Array, n2: Array,
                       index: NDArray[np.intp] | None = None) -> Array:
@@ -177,6 +210,32 @@ class TimeDomainLab:
         spec = (math.exp(-1.0 / (rate * tau)), sigma, self._key(2, t0, n, rate)) \
             if noise and sigma > 0 else None
         return render_points(edges, x, tau, t0, n, rate, self.settings.transient_tolerance, spec)
+
+    def analog_records(self, t0s: ArrayLike, n: int, rate: float, *, single_shot: bool = True,
+                       noise: bool = True) -> Array:
+        """``(len(t0s), n)``: the records starting at ``t0s`` (a digitizer's buffer of triggered
+        records), each as `analog_record`.  Records on one sample clock (starts a whole number
+        of samples apart, as a board's are) that follow each other within a record length are
+        cut from one simulated stretch: one simulation, one history of charge jumps and one
+        continuous noise path for all of them (as in the lab, where they are one stretch of
+        time), instead of one simulation each."""
+        starts = np.atleast_1d(np.asarray(t0s, dtype=float)).ravel()
+        n, rate = int(n), float(rate)
+        _check_record(n, rate)
+        if not np.isfinite(starts).all():
+            raise ValueError("analog_records: record starts must be finite")
+        out = np.empty((starts.size, n))
+        for idx in _clusters(starts, n, rate):
+            first = float(starts[idx[0]])
+            if idx.size == 1:
+                out[idx[0]] = self.analog_record(first, n, rate, single_shot=single_shot,
+                                                 noise=noise)
+                continue
+            offsets = np.rint((starts[idx] - first) * rate).astype(np.int64)
+            span = self.analog_record(first, int(offsets[-1]) + n, rate,
+                                      single_shot=single_shot, noise=noise)
+            out[idx] = span[offsets[:, None] + np.arange(n)[None, :]]
+        return out
 
     def expected_record(self, t0: float, n: int, rate: float, *, integrate: bool = False) -> Array:
         """The noiseless ensemble-mean record: point samples, or (``integrate``) averages over
@@ -238,6 +297,30 @@ def _check_gates(mapping: Mapping[str, Any], what: str) -> None:
     unknown = sorted(set(mapping) - set(GATES))
     if unknown:
         raise ValueError(f"{what}: unknown gate(s) {unknown}; gates are {list(GATES)}")
+
+
+#: the longest stretch (samples) `analog_records` simulates in one piece
+_MAX_SPAN = 1 << 23
+
+
+def _clusters(starts: Array, n: int, rate: float) -> list[NDArray[np.intp]]:
+    """Indices of ``starts`` in runs of records on one sample grid, in time order, each record
+    starting at most ``n`` samples after the previous one ended, spanning <= `_MAX_SPAN`."""
+    order = np.argsort(starts, kind="stable")
+    out: list[NDArray[np.intp]] = []
+    current = [int(order[0])]
+    for i in order[1:].tolist():
+        first, prev = starts[current[0]], starts[current[-1]]
+        k = (starts[i] - first) * rate
+        on_grid = abs(k - round(k)) < 1e-3
+        near = (starts[i] - prev) * rate <= 2 * n
+        if on_grid and near and k + n <= _MAX_SPAN:
+            current.append(i)
+        else:
+            out.append(np.array(current, dtype=np.intp))
+            current = [i]
+    out.append(np.array(current, dtype=np.intp))
+    return out
 
 
 def _check_record(n: int, rate: float) -> None:

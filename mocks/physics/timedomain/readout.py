@@ -55,6 +55,8 @@ def render_points(edges: Array, x: Array, tau: float, t0: float, n: int, rate: f
     counts = np.diff(first)
     if int(counts.sum()) != n:
         raise ValueError(f"signal intervals cover {int(counts.sum())} of {n} samples")
+    if 4 * (x.size - 1) > n:  # about as many intervals as samples: evaluate per sample
+        return _dense(edges, x, lp.y, counts, tau, t0, rate, noise)
     values, repeats = _stream(edges, x, lp.y[:-1] - x, first, counts, tau, t0, rate, tolerance)
     if noise is None:
         return np.repeat(values, repeats)
@@ -67,6 +69,26 @@ def render_points(edges: Array, x: Array, tau: float, t0: float, n: int, rate: f
         c = np.minimum(stop, b) - np.maximum(stop - repeats[j0:j1], a)
         out[a:b] += np.repeat(values[j0:j1], c)
     return out
+
+
+def _dense(edges: Array, x: Array, y: Array, counts: NDArray[np.int64], tau: float, t0: float,
+           rate: float, noise: Noise | None) -> Array:
+    """`render_points` where the intervals are about as dense as the samples: each sample is
+    ``x_k + (y_k - x_k) exp(-(t - t_k) / tau)`` of its interval k (exact, one exp a sample)."""
+    n = int(counts.sum())
+    k = np.repeat(np.arange(x.size), counts)  # the samples are t0 + j / rate, in order
+    out = x[k]
+    if math.isfinite(tau):
+        out += (y[:-1] - x)[k] * np.exp(-(t0 + np.arange(n) / rate - edges[k]) / tau)
+    if noise is not None:
+        out += _noise_path(n, *noise)
+    return out
+
+
+def _noise_path(n: int, rho: float, sigma: float, rng: np.random.Generator) -> Array:
+    path = np.zeros(n)
+    BandLimitedNoise.add(path, rho, sigma, rng)
+    return path
 
 
 def _stream(edges: Array, x: Array, delta: Array, first: NDArray[np.int64],

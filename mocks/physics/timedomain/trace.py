@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,6 +63,8 @@ class Trace:
     rates: tuple[Array, Array]
     occupation: tuple[Array, Array]
     occupation_mean: tuple[Array, Array]
+    #: each AWG-driven gate's bias-T low-pass state at the trace's end
+    bias_end: dict[str, float] = field(default_factory=dict)
 
     @property
     def midpoints(self) -> Array:
@@ -97,18 +99,38 @@ def bias_tee_state(drive: Drive, runs: Runs, t_a: float) -> float:
     return float(lowpass_pwl(edges, x, tau, float(x[0])).y[-1])
 
 
+def advance_bias_tee(drive: Drive, t_from: float, y_from: float, t_to: float) -> float:
+    """Low-pass state of the bias-T at ``t_to`` from its state ``y_from`` at ``t_from``."""
+    tau = drive.line.bias_tee_time_constant
+    if math.isinf(tau) or t_to <= t_from:
+        return y_from if t_to <= t_from else 0.0
+    runs = drive.runs(t_from, t_to)
+    inner = runs.starts[(runs.starts > t_from) & (runs.starts < t_to)]
+    edges = np.concatenate([[t_from], inner, [t_to]])
+    x = runs.at(0.5 * (edges[:-1] + edges[1:]))
+    return float(lowpass_pwl(edges, x, tau, y_from).y[-1])
+
+
 def simulate(lab: VirtualLab, device: DeviceParams, drives: Mapping[str, Drive], tunnel: TunnelRates,
-             settings: Settings, t_a: float, t1: float, extra: Array | None = None) -> Trace:
-    """The device on [t_a, t1) (see the module docstring); the charge starts in equilibrium."""
+             settings: Settings, t_a: float, t1: float, extra: Array | None = None,
+             bias_states: Mapping[str, float] | None = None) -> Trace:
+    """The device on [t_a, t1) (see the module docstring); the charge starts in equilibrium.
+    ``bias_states``: the bias-T low-pass states at ``t_a`` where known (else they are folded in
+    from ``settings.bias_tee_history`` time constants of AWG history)."""
     parts: list[Array] = [] if extra is None else [np.asarray(extra, dtype=float)]
     runs: dict[str, Runs] = {}
     states: dict[str, float] = {}
+    known = bias_states or {}
     for gate, drive in drives.items():
-        tau = drive.line.bias_tee_time_constant
-        history = 0.0 if math.isinf(tau) else settings.bias_tee_history * tau
-        r = drive.runs(t_a - history, t1)
+        if gate in known:
+            r = drive.runs(t_a, t1)
+            states[gate] = float(known[gate])
+        else:
+            tau = drive.line.bias_tee_time_constant
+            history = 0.0 if math.isinf(tau) else settings.bias_tee_history * tau
+            r = drive.runs(t_a - history, t1)
+            states[gate] = bias_tee_state(drive, r, t_a)
         runs[gate] = r
-        states[gate] = bias_tee_state(drive, r, t_a)
         parts.append(r.starts)
     steps = math.ceil((t1 - t_a) / settings.max_step)
     if steps > 1:
@@ -116,9 +138,11 @@ def simulate(lab: VirtualLab, device: DeviceParams, drives: Mapping[str, Drive],
     edges = merge_edges(parts, t_a, t1)
     mid = 0.5 * (edges[:-1] + edges[1:])
     gates = {g: np.asarray(v, dtype=float) for g, v in lab.gate_voltages_at(mid).items()}
+    bias_end: dict[str, float] = {}
     for gate, drive in drives.items():
         x = runs[gate].at(mid)
         lp = lowpass_pwl(edges, x, drive.line.bias_tee_time_constant, states[gate])
+        bias_end[gate] = float(lp.y[-1])
         gates[gate] = gates[gate] + drive.line.gain * (x - lp.mean)
     shift = _dot_noise(lab, settings, edges, mid)
     state = model.dot_state(device, gates, shift)
@@ -130,7 +154,8 @@ def simulate(lab: VirtualLab, device: DeviceParams, drives: Mapping[str, Drive],
     occ2, avg2 = relax(edges, n_eq[1], rates[1], float(n_eq[1][0]))
     induced = (np.broadcast_to(state.induced1, mid.shape), np.broadcast_to(state.induced2, mid.shape))
     return Trace(edges=edges, gates=gates, dot_shift=shift, induced=induced, n_eq=n_eq,
-                 rates=rates, occupation=(occ1, occ2), occupation_mean=(avg1, avg2))
+                 rates=rates, occupation=(occ1, occ2), occupation_mean=(avg1, avg2),
+                 bias_end=bias_end)
 
 
 #: Fractions of an occupation's initial distance from equilibrium at which a relaxing interval
