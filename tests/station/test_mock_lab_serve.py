@@ -94,7 +94,9 @@ dotstack:
 """
     with LabStation.from_yaml(text) as station:
         assert station.mock_lab is None and station.lab_time.mode == "virtual"
-        assert station.ground_truth()["seed"] == 3  # through the lab's control channel
+        truth = station.ground_truth()  # through the lab's control channel
+        assert truth["seed"] == 3
+        assert truth["time_domain"]["lines"]["P1"]["awg_channel"] == "1"  # the pulse path's too
         t0 = station.time()
         station.gate("S").set(0.05)  # a ramp over the socket, read back from the instrument
         assert station.gate("S").get() == pytest.approx(0.05, abs=1e-6)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from dotstack.ieee488 import format_block
 from dotstack.mocks.physics import VirtualLab
@@ -19,10 +23,13 @@ class LabControlModel(ScpiModel):
 
     idn = ("dotstack", "MockLab", "0", "1.0")
 
-    def __init__(self, lab: VirtualLab) -> None:
+    def __init__(self, lab: VirtualLab,
+                 truth: Callable[[], dict[str, Any]] | None = None) -> None:
         super().__init__()
         self.lab = lab
         self.lock = lab.lock
+        #: what ``LAB:TRUTh?`` reports (default the lab's own; the mock lab adds its time domain)
+        self.truth = truth if truth is not None else lab.ground_truth
 
     def _wait(self, call: Call) -> None:
         call.require(1)
@@ -57,4 +64,13 @@ class LabControlModel(ScpiModel):
     def _truth_q(self, call: Call) -> bytes:
         """The ground truth at the present gate voltages, as JSON in a definite block."""
         call.allow(0)
-        return format_block(json.dumps(self.lab.ground_truth()).encode())
+        return format_block(json.dumps(self.truth(), default=_plain).encode())
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays in the ground truth as JSON numbers and lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"ground truth: {type(value).__name__} is not JSON-able")
