@@ -348,9 +348,54 @@ def video_gates(m: Any = VR_M) -> VirtualGates:
 VR_TARGET = [AwgTarget("awg", VR_LIM, ("P1", "P2"), output="float32")]
 
 
-def video_ours(vs: Any, gates: VirtualGates) -> Any:
-    prog = compile_schedule(vs, VR_TARGET, virtual_gates=gates).programs["awg"]
+VR_TARGET16 = [AwgTarget("awg", VR_LIM, ("P1", "P2"))]  # the default output: int16 DAC codes
+
+
+def video_ours(vs: Any, gates: VirtualGates, target: Any = VR_TARGET) -> Any:
+    prog = compile_schedule(vs, target, virtual_gates=gates).programs["awg"]
     return prog, render(prog, "raw")
+
+
+def video_fill16(m: Any = VR_M) -> np.ndarray:
+    """The expected int16 DAC codes, written with vectorised numpy (row by row, in place)."""
+    out = np.empty((2, VR_NY, VR_ROW), dtype=np.int16)
+    ramp = np.arange(VR_ROW) * (2 * VR_A1 / VR_ROW) - VR_A1
+    for c in range(2):
+        base = (m[c][0] * ramp - VR_LIM.mid) / VR_LIM.lsb
+        for j, level in enumerate(m[c][1] * VR_P2 / VR_LIM.lsb):
+            np.rint(base + level, out=out[c, j], casting="unsafe")
+    return out.reshape(2, -1)
+
+
+def video_codes(repeats: int = 5) -> None:
+    """The same raster in the sequencer's default output, int16 DAC codes (what a 16-bit DAC
+    plays): compile + render vs a numpy fill of the codes, and the peak memory."""
+    vs, gates = video_sweep(), video_gates()
+    n = 2 * VR_NY * VR_ROW
+    video_ours(vs, gates, VR_TARGET16)
+    t_ours, t_fill = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        prog, out = video_ours(vs, gates, VR_TARGET16)
+        t_ours.append(time.perf_counter() - t0)
+        del prog, out
+        t0 = time.perf_counter()
+        ref = video_fill16()
+        t_fill.append(time.perf_counter() - t0)
+        del ref
+    _, out = video_ours(vs, gates, VR_TARGET16)
+    ref = video_fill16()
+    err = max(int(np.abs(out[ch].astype(np.int32) - ref[c]).max())
+              for c, ch in enumerate(("P1", "P2")))
+    del out, ref
+    mem = peak_bytes(lambda: video_ours(vs, gates, VR_TARGET16)) / n
+    med, fill = statistics.median(t_ours), statistics.median(t_fill)
+    print(f"video raster as int16 DAC codes (the sequencer's default output; same raster): ours "
+          f"compile+render median {med * 1e3:.1f} ms, numpy fill of the codes median "
+          f"{fill * 1e3:.1f} ms; (compile+render)/fill {med / fill:.2f}x "
+          f"[goal <=3x: {'MET' if med / fill <= 3 else 'NOT MET'}]; max |ours - numpy| {err} LSB "
+          f"[<=1: {'ok' if err <= 1 else 'FAILED'}]; peak memory {mem:.4f} B/sample (output 2 + "
+          f"working {mem - 2:.4f}) [goal <=4: {'MET' if mem <= 4 else 'NOT MET'}]")
 
 
 def video_fill(m: Any = VR_M) -> np.ndarray:
@@ -489,6 +534,8 @@ def video_raster(repeats: int = 7) -> None:
 if __name__ == "__main__":
     if "--video" in sys.argv[1:]:
         video_raster()
+        video_codes()
     else:
         main()
         video_raster()
+        video_codes()
