@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,9 +74,10 @@ class LabStation:
     """Instruments, gates and readouts of one lab set-up (real or mock).
 
     Pulsed gates: ``pulse_lines`` (gate -> `PulseLine`) says which AWG channel drives which gate
-    through how much attenuation; the in-process mock lab fills it from its cabling, on hardware
-    set it from Python.  `limit_awg` narrows each AWG channel to what keeps DC + AWG at the gate
-    within the gate's limits; `digitizer` gives the Digitizer role.
+    through how much attenuation: the station file's ``dotstack.pulse_lines``; an in-process
+    mock lab fills it from its cabling (and refuses a file that says otherwise).  `limit_awg`
+    narrows each AWG channel to what keeps DC + AWG at the gate within the gate's limits;
+    `digitizer` gives the Digitizer role.
     """
 
     def __init__(self, config: StationConfig) -> None:
@@ -124,6 +126,7 @@ class LabStation:
             self.instruments[name] = instrument
         for gate in cfg.gates.values():
             self.gates[gate.name] = self._make_gate(gate)
+        self._pulse_lines()
         for readout in cfg.readouts.values():
             key = f"{cfg.source}: dotstack.readout.{readout.name}"
             instrument = self.instruments[readout.instrument]
@@ -137,6 +140,27 @@ class LabStation:
             else:
                 raise StationConfigError(f"{key}.instrument: {readout.instrument} "
                                          f"({type(instrument).__name__}) cannot act as a readout")
+
+    def _pulse_lines(self) -> None:
+        """The station file's ``pulse_lines``; with an in-process mock lab they must match its
+        cabling (which gives them when the file has none)."""
+        declared = {g: PulseLine(g, p.instrument, p.channel, p.attenuation_db)
+                    for g, p in self.config.pulse_lines.items()}
+        if not declared:
+            return
+        for gate, line in declared.items():
+            key = f"{self.config.source}: dotstack.pulse_lines.{gate}"
+            if self.mock_lab is None:
+                continue
+            lab = self.pulse_lines.get(gate)
+            if lab is None or (lab.instrument, lab.channel) != (line.instrument, line.channel) \
+                    or not math.isclose(lab.attenuation_db, line.attenuation_db, abs_tol=1e-9):
+                found = "no AWG line" if lab is None else \
+                    f"{lab.instrument} channel {lab.channel} through {lab.attenuation_db:g} dB"
+                raise StationConfigError(f"{key}: the mock lab has {found} to {gate}, not "
+                                         f"{line.instrument} channel {line.channel} through "
+                                         f"{line.attenuation_db:g} dB")
+        self.pulse_lines = declared
 
     def _mock_overrides(self) -> dict[str, dict[str, Any]]:
         from dotstack.mocks.lab import INSTRUMENTS, MockLab

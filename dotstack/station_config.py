@@ -104,6 +104,16 @@ class ReadoutConfig:
 
 
 @dataclass(frozen=True)
+class PulseLineConfig:
+    """A gate's fast line: AWG ``instrument`` channel ``channel`` through ``attenuation_db``."""
+
+    gate: str
+    instrument: str
+    channel: int
+    attenuation_db: float = 0.0
+
+
+@dataclass(frozen=True)
 class MockConfig:
     """Mock mode: ``connect`` None starts the mock lab in this process; else connect to a server."""
 
@@ -125,6 +135,8 @@ class StationConfig:
     source: str = "<string>"
     #: trigger cables, source port -> destination ports ("<instrument>.<connector>")
     triggers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: gate -> the AWG channel driving it through its bias-T
+    pulse_lines: Mapping[str, PulseLineConfig] = field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: str | Path) -> StationConfig:
@@ -186,7 +198,9 @@ class StationConfig:
             seed=ds.mock.seed, connect=ds.mock.connect, base_port=ds.mock.base_port,
             instruments=dict(ds.mock.instruments), clock=ds.mock.clock)
         triggers = {port: tuple(dests) for port, dests in ds.triggers.items()}
-        return cls(dict(instruments), gates, readouts, mock, source, triggers)
+        lines = {gate: PulseLineConfig(gate, p.instrument, p.channel, p.attenuation_db)
+                 for gate, p in ds.pulse_lines.items()}
+        return cls(dict(instruments), gates, readouts, mock, source, triggers, lines)
 
     def trigger_source(self, port: str) -> str | None:
         """The output port cabled to input ``port`` (e.g. ``"dmm.ext"`` -> ``"qdac.trig1"``)."""
@@ -213,6 +227,9 @@ class StationConfig:
                             "sees": list(r.sees)}
                         for k, r in self.readouts.items()},
             "triggers": {k: list(v) for k, v in self.triggers.items()},
+            "pulse_lines": {k: {"instrument": p.instrument, "channel": p.channel,
+                                "attenuation_db": p.attenuation_db}
+                            for k, p in self.pulse_lines.items()},
             "mock": None if self.mock is None else {
                 "seed": self.mock.seed, "connect": self.mock.connect, "base_port": self.mock.base_port,
                 "clock": self.mock.clock},
@@ -333,6 +350,20 @@ def _check_references(raw: Any, found: _Problems) -> None:
                 first = fed_by.setdefault(port, source)
                 if first != source:
                     found.add(where, f"input {port} is already fed by {first}")
+    awg_channels: dict[tuple[str, int], Any] = {}
+    for gate_name, line in _mapping(ds.get("pulse_lines")).items():
+        line_key: tuple[Any, ...] = ("dotstack", "pulse_lines", gate_name)
+        if gate_name not in gates:
+            found.add(line_key, f"{gate_name!r} is not one of the station's gates {_names(gates)}")
+        line = _mapping(line)
+        awg, channel = line.get("instrument"), line.get("channel")
+        instrument((*line_key, "instrument"), awg)
+        if isinstance(awg, str) and isinstance(channel, numbers.Integral) \
+                and not isinstance(channel, bool):
+            other = awg_channels.setdefault((awg, int(channel)), gate_name)
+            if other != gate_name:
+                found.add((*line_key, "channel"), f"channel {channel} of {awg} already drives "
+                                             f"{other}: one gate per AWG channel")
     lab_names: dict[Any, Any] = {}
     for name, lab_name in _mapping(_mapping(mock).get("instruments")).items():
         key = ("dotstack", "mock", "instruments", name)

@@ -208,6 +208,17 @@ class Readout(_Section):
     """The gates whose effect this readout measures (experiments pick or refuse by it)."""
 
 
+class PulseLine(_Section):
+    """An AWG channel's line to a gate, through the bias-T's AC port: gate = DC + gain * AWG."""
+
+    instrument: Str
+    """The AWG, one of `instruments`."""
+    channel: Annotated[int, Field(ge=1), BeforeValidator(_integer)]
+    """The AWG channel (from 1); one gate per channel."""
+    attenuation_db: Number = 0.0
+    """Attenuation of the line (dB, power: 20 dB is x0.1 in volts)."""
+
+
 class Mock(_Section):
     """The mock lab: in this process, or a running `dotstack mock-lab serve` (`connect`)."""
 
@@ -237,6 +248,8 @@ class Dotstack(_Section):
         _one_or_more, json_schema_input_type=Port | list[Port]), Field(min_length=1)]] = Field(
         default_factory=dict)
     """Trigger cables: output port -> input port(s), '<instrument>.<connector>'."""
+    pulse_lines: dict[Str, PulseLine] = Field(default_factory=dict)
+    """Gate name -> the AWG channel that drives it through its bias-T (for pulses, video mode)."""
 
 
 class StationFile(_Section):
