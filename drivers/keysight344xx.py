@@ -6,19 +6,79 @@ voltage, immediate triggering and one trigger per acquisition, and converts volt
 amplifier's input current (``volts / gain``).  Settings are sent only when the driver's cached
 value differs, so a point in a scan costs one ``READ?``.  An overload reading (+-9.9E+37) comes
 back as +-inf, as the upstream driver returns it.
+
+Every failure of a reading (timeout, closed connection, a reply that does not parse, settings
+the meter no longer has, e.g. after a reset) raises `TransportError` naming the meter and the
+command, as ``dmm: 'READ?' -> timeout after 1.13 s``.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import math
+import re
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
+import pyvisa
 from qcodes.instrument_drivers.Keysight import Keysight344xxA
 from qcodes.parameters import Parameter
 
+from dotstack.drivers.transport import TransportError, resource_closed
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_CONTEXT = re.compile(r"(?:asking|writing) (.+?) to <")
+
 _TIMEOUT_MARGIN = 1.25  # acquisition time x margin + 1 s is the minimum VISA timeout used
+
+
+def _named(command: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Turn any failure of the wrapped readout method into `TransportError` naming the meter
+    and the command (taken from QCoDeS' context when it gives one, else ``command``)."""
+
+    def wrap(method: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(method)
+        def named(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(*args, **kwargs)
+            except (TransportError, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                raise _failure(args[0].dmm, exc, command) from exc  # type: ignore[attr-defined]
+
+        return named
+
+    return wrap
+
+
+def _failure(dmm: Keysight344xxA, exc: Exception, command: str) -> TransportError:
+    """What went wrong, as `TransportError` naming the meter and the command."""
+    for arg in exc.args[1:]:
+        m = _CONTEXT.match(arg) if isinstance(arg, str) else None
+        if m is not None:
+            try:
+                command = str(ast.literal_eval(m.group(1)))
+            except (ValueError, SyntaxError):
+                command = m.group(1)
+    handle = getattr(dmm, "visa_handle", None)
+    if isinstance(exc, ConnectionError) or (handle is not None and resource_closed(handle)):
+        reason = "connection closed by the instrument"
+    elif isinstance(exc, pyvisa.errors.VisaIOError):
+        if exc.error_code == pyvisa.constants.StatusCode.error_timeout:
+            timeout = getattr(handle, "timeout", None)
+            reason = "timeout" if timeout is None else f"timeout after {timeout / 1000:g} s"
+        else:
+            reason = f"I/O error {exc.abbreviation}"
+    elif isinstance(exc, ValueError | IndexError):
+        first = exc.args[0] if exc.args else ""
+        reason = f"garbled reply ({str(first)[:80]})"
+    else:
+        reason = f"{type(exc).__name__}: {exc.args[0] if exc.args else ''}"
+    return TransportError(dmm.name, command, reason)
 
 
 class DmmReadout:
@@ -32,10 +92,12 @@ class DmmReadout:
         self.unit = unit
 
     # -- Readout role --------------------------------------------------------------------
+    @_named("READ?")
     def read(self) -> float:
         """One reading of the amplifier's input current (A)."""
         return float(self._acquire(1, None)[0])
 
+    @_named("READ?")
     def read_many(self, n: int, *, interval: float | None = None) -> np.ndarray:
         """``n`` readings (A) of one trigger, back to back or every ``interval`` seconds."""
         if n < 1:
@@ -45,6 +107,7 @@ class DmmReadout:
         return self._acquire(int(n), interval)
 
     # -- externally triggered readings (hardware-timed rasters) --------------------------
+    @_named("INIT")
     def arm_external(self, n: int, *, delay: float = 0.0) -> None:
         """Wait for ``n`` pulses on the rear Ext Trig input, one reading each, ``delay`` s after
         its pulse; returns once the meter is armed (`fetch_armed` collects the readings)."""
@@ -60,10 +123,14 @@ class DmmReadout:
         _ensure(dmm.trigger.delay, float(delay))
         dmm.write("INIT")
         # a query answered in order: the meter has taken INIT and waits for triggers (not *OPC?,
-        # which would wait for the acquisition to complete)
-        dmm.ask("TRIG:SOUR?")
+        # which would wait for the acquisition to complete); and it still triggers externally
+        source = dmm.ask("TRIG:SOUR?").strip().upper()
+        if not source.startswith("EXT"):
+            raise TransportError(dmm.name, "TRIG:SOUR?", f"trigger source is {source[:40]!r}, "
+                                 "not EXT: the meter lost its settings (reset?)")
         self._armed = int(n)
 
+    @_named("FETCH?")
     def fetch_armed(self, timeout: float) -> np.ndarray:
         """The readings (A) of the last `arm_external`, waiting up to ``timeout`` s for them."""
         n = getattr(self, "_armed", 0)
@@ -79,6 +146,23 @@ class DmmReadout:
         if volts.shape != (n,):
             raise RuntimeError(f"{dmm.name}: expected {n} triggered readings, got {volts.shape}")
         return volts / self.gain
+
+    @_named("VOLT:DC:NPLC?;:TRIG:SOUR?")
+    def check_settings(self) -> None:
+        """Raise `TransportError` if the meter no longer has the integration time and trigger
+        source this readout set (e.g. it was reset): its readings would not be what the run
+        records."""
+        dmm = self.dmm
+        command = "VOLT:DC:NPLC?;:TRIG:SOUR?"
+        nplc, source = dmm.ask(command).split(";")
+        want_nplc, want_source = dmm.NPLC.cache.get(), dmm.trigger.source.cache.get()
+        if want_nplc is not None and not math.isclose(float(nplc), float(want_nplc),
+                                                      rel_tol=1e-6):
+            raise TransportError(dmm.name, command, f"NPLC is {float(nplc):g}, not "
+                                 f"{float(want_nplc):g}: the meter lost its settings (reset?)")
+        if want_source is not None and source.strip().upper()[:3] != str(want_source).upper()[:3]:
+            raise TransportError(dmm.name, command, f"trigger source is {source.strip()!r}, not "
+                                 f"{want_source!r}: the meter lost its settings (reset?)")
 
     def sample_time(self) -> float:
         """Lab time one reading occupies the meter (s): integration, doubled by auto-zero."""

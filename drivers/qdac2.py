@@ -21,7 +21,7 @@ from qcodes.validators import Enum, Numbers
 from dotstack.drivers import safety
 from dotstack.drivers.protocols import ChannelLimits, LimitError
 from dotstack.drivers.scpi_base import ScpiInstrument
-from dotstack.drivers.transport import Transport
+from dotstack.drivers.transport import Transport, TransportError
 
 N_CHANNELS = 24
 RANGE_V = {"low": 2.0, "high": 10.0}
@@ -153,7 +153,7 @@ class DcGenerator:
             raise ValueError(f"a generator on {self.source!r} cannot be fired by software")
 
     def remaining_cycles(self) -> int:
-        return int(self.qdac.ask(f"sour{self.channel}:{self.kind}:ncl?"))
+        return self.qdac.ask_parsed(f"sour{self.channel}:{self.kind}:ncl?", int)
 
     @property
     def duration_s(self) -> float:
@@ -249,7 +249,7 @@ class QDac2(ScpiInstrument):
     def get_voltage(self, channel: int) -> float:
         """The present output, read from the instrument (``VOLT:LAST?``)."""
         self._what(channel)
-        return float(self.ask(f"sour{channel}:volt:last?"))
+        return self.ask_float(f"sour{channel}:volt:last?")
 
     def set_voltage(self, channel: int, volts: float) -> None:
         """Move safely to ``volts``: step if within ``max_step``, else ramp; return when there."""
@@ -269,29 +269,35 @@ class QDac2(ScpiInstrument):
         plan = safety.plan_move(lim, start, target, rate=rate, what=what, fastest=MAX_SLEW)
         n = channel
         if not plan.ramped:
-            self.write(f"sour{n}:volt:mode fix;:sour{n}:volt:slew inf;:sour{n}:volt {_num(target)}")
+            command = f"sour{n}:volt:mode fix;:sour{n}:volt:slew inf;:sour{n}:volt {_num(target)}"
+            self.write(command)
         elif plan.rate < MIN_SLEW:
             self._software_ramp(channel, lim, start, target, plan.rate, what)
             return
         else:
             slew = min(plan.rate, MAX_SLEW)
-            got = float(self.ask(f"sour{n}:volt:mode fix;:sour{n}:volt:slew {_num(slew)};slew?"))
+            got = self.ask_float(f"sour{n}:volt:mode fix;:sour{n}:volt:slew {_num(slew)};slew?")
             if not got <= slew * (1 + 1e-9):
                 raise LimitError(f"{what}: slew read back as {got} V/s, wanted <= {slew} V/s")
-            self.write(f"sour{n}:volt {_num(target)}")
-        self._wait_for(channel, target, abs(target - start) / min(plan.rate, MAX_SLEW), what)
+            command = f"sour{n}:volt {_num(target)}"
+            self.write(command)
+        self._wait_for(channel, target, abs(target - start) / min(plan.rate, MAX_SLEW), command)
 
     def _software_ramp(
         self, channel: int, lim: ChannelLimits, start: float, target: float, rate: float, what: str
     ) -> None:
         ramp = safety.plan_software_ramp(lim, start, target, rate=rate, what=what)
         self.write(f"sour{channel}:volt:mode fix;:sour{channel}:volt:slew inf")
+        command = ""
         for v in ramp.setpoints:
-            self.write(f"sour{channel}:volt {_num(v)}")
+            command = f"sour{channel}:volt {_num(v)}"
+            self.write(command)
             self._sleep(ramp.dwell_s)
-        self._wait_for(channel, target, 0.0, what)
+        self._wait_for(channel, target, 0.0, command)
 
-    def _wait_for(self, channel: int, target: float, expected_s: float, what: str) -> None:
+    def _wait_for(self, channel: int, target: float, expected_s: float, command: str) -> None:
+        """Poll the output until it is at ``target`` (sent by ``command``); on timeout the error
+        names the command and what the error queue holds."""
         timeout = 1.5 * expected_s + self.ramp_timeout_margin
         interval = min(self.poll_interval, max(expected_s / 50, 1e-3))
         waited = 0.0
@@ -300,10 +306,10 @@ class QDac2(ScpiInstrument):
             if abs(present - target) <= self.settle_tolerance:
                 return
             if waited >= timeout:
+                queue = self._error_queue_text()
                 raise TimeoutError(
-                    f"{what}: output still {present:+.6g} V, not {target:+.6g} V, "
-                    f"after {waited:.3g} s"
-                )
+                    f"{self.name}: {command!r} -> ch{channel:02} output still {present:+.6g} V, "
+                    f"not {target:+.6g} V, after {waited:.3g} s; error queue: {queue or 'empty'}")
             self._sleep(interval)
             waited += interval
 
@@ -312,7 +318,7 @@ class QDac2(ScpiInstrument):
         """Write ``command`` and return once the instrument has executed it (``*OPC?``)."""
         reply = self.ask(f"{command};*OPC?")
         if reply.strip() != "1":
-            raise RuntimeError(f"{self.name}: {command!r} followed by *OPC? gave {reply!r}")
+            raise TransportError(self.name, f"{command};*OPC?", f"garbled reply {reply[:60]!r}")
 
     def trigger_bus(self) -> None:
         """``*TRG``: starts generators waiting on the bus trigger."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from qcodes.instrument import Instrument
 
-from dotstack.drivers.transport import Transport, VisaTransport
+from dotstack.drivers.transport import Transport, TransportError, VisaTransport
+
+T = TypeVar("T")
 
 _ERROR = re.compile(r"\s*([+-]?\d+)\s*,\s*(.*)", re.DOTALL)
 
@@ -64,11 +67,58 @@ class ScpiInstrument(Instrument):
             transport.close()
             raise
 
+    #: the last command sent (for error messages that name it)
+    last_command: str = ""
+
     def write_raw(self, cmd: str) -> None:
+        self.last_command = cmd
         self.transport.write(cmd)
 
     def ask_raw(self, cmd: str) -> str:
-        return self.transport.query(cmd)
+        """Query ``cmd``; a query left without reply reports what the error queue says."""
+        self.last_command = cmd
+        try:
+            return self.transport.query(cmd)
+        except TransportError as exc:
+            if "timeout" not in exc.reason or getattr(self, "_reading_errors", False):
+                raise
+            queue = self._error_queue_text()
+            if queue is None:
+                raise
+            raise TransportError(exc.instrument, exc.command,
+                                 f"{exc.reason}; error queue: {queue}") from exc
+
+    def _error_queue_text(self) -> str | None:
+        """The errors in the queue as text (None if there are none or it cannot be read)."""
+        self._reading_errors = True
+        try:
+            errors = self.read_errors()
+        except Exception:  # the instrument does not answer at all: say nothing more
+            return None
+        finally:
+            self._reading_errors = False
+        return "; ".join(f'{code},"{message}"' for code, message in errors) or None
+
+    def ask_parsed(self, cmd: str, parse: Callable[[str], T]) -> T:
+        """Query ``cmd`` and parse the reply; a reply that does not parse raises
+        `TransportError` naming the instrument, the command and the reply."""
+        reply = self.ask(cmd)
+        try:
+            return parse(reply)
+        except (ValueError, TypeError, ArithmeticError):
+            raise TransportError(self.name, cmd, f"garbled reply {reply[:60]!r}") from None
+
+    def ask_float(self, cmd: str) -> float:
+        return self.ask_parsed(cmd, float)
+
+    def reconnect(self) -> None:
+        """Open the connection again (after the instrument closed it, or a transport failure);
+        the instrument's state is untouched.  `TransportError` if it cannot be reached."""
+        reopen = getattr(self.transport, "reopen", None)
+        if reopen is None:
+            raise TransportError(self.name, "reconnect",
+                                 f"{type(self.transport).__name__} cannot reconnect")
+        reopen()
 
     def write_block(self, header: str, data: bytes) -> None:
         """Send ``header`` followed by ``data`` as an IEEE 488.2 definite-length block."""

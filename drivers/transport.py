@@ -2,16 +2,24 @@
 
 Both speak the same bytes: ASCII commands terminated by '\\n', replies terminated by '\\n',
 IEEE 488.2 definite-length blocks (``#<n><len><data>``) both ways.  Every failure (timeout,
-lost connection, no reply) raises `TransportError` naming the instrument and the command.
+lost connection, no reply) raises `TransportError` naming the instrument and the command, as
+``qdac: 'sour1:volt:last?' -> timeout after 2 s``.  Every wait is bounded by the timeout.
+
+After a timeout (or a binary block cut short) a reply may still arrive late and would be taken
+for the answer to the next query: `VisaTransport` then opens a new connection before its next
+command, so the stream is always in step.  A connection the instrument closed stays closed
+(every command fails naming it) until the caller decides to `reopen` it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
 import socket
 import threading
+import time
 from typing import Any, Protocol, runtime_checkable
 
 import pyvisa
@@ -29,7 +37,10 @@ class TransportError(RuntimeError):
         self.instrument = instrument
         self.command = command
         self.reason = reason
-        super().__init__(f"{instrument}: {reason} (command {command!r})")
+        super().__init__(f"{instrument}: {command!r} -> {reason}")
+
+    def __str__(self) -> str:  # qcodes appends context to ``args``: keep the message readable
+        return f"{self.instrument}: {self.command!r} -> {self.reason}"
 
 
 @runtime_checkable
@@ -70,12 +81,22 @@ class InProcessTransport:
         self._out = bytearray()
         self._lock = threading.Lock()
         self._closed = False
+        self._dropped = False
 
     def _send(self, data: bytes, command: str) -> None:
         if self._closed:
             raise TransportError(self.name, command, "transport is closed")
+        if self._dropped:
+            raise TransportError(self.name, command, "connection closed by the instrument")
         for message in self._framer.feed(data):
-            reply = self.handler.handle(message)
+            try:
+                reply = self.handler.handle(message)
+            except ConnectionError:  # the handler hung up on us
+                self._dropped = True
+                self._framer = MessageFramer()
+                self._out.clear()
+                raise TransportError(self.name, command,
+                                     "connection closed by the instrument") from None
             if reply is not None:
                 self._out += reply + b"\n"
 
@@ -109,6 +130,13 @@ class InProcessTransport:
                 used += 1
             del self._out[:used]
             return data
+
+    def reopen(self) -> None:
+        """Connect again (after the handler closed the connection, or `close`)."""
+        with self._lock:
+            self._closed = self._dropped = False
+            self._framer = MessageFramer()
+            self._out.clear()
 
     def close(self) -> None:
         self._closed = True
@@ -170,10 +198,29 @@ def enable_nodelay(resource: Any) -> bool:
     return True
 
 
+def resource_closed(resource: Any) -> bool:
+    """True if the instrument closed a pyvisa-py raw socket resource (EOF waiting to be read);
+    False where there is no such socket."""
+    sock = _session_socket(resource)
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable:
+            return False
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except (OSError, ValueError):
+        return True
+
+
 class VisaTransport:
     """A PyVISA resource ('\\n' termination both ways; TCP_NODELAY on raw sockets).
 
-    ``timeout`` is in seconds.  ``nodelay=False`` leaves Nagle's algorithm on (benchmarks only).
+    ``timeout`` is in seconds (finite, > 0).  ``nodelay=False`` leaves Nagle's algorithm on
+    (benchmarks only).  On a raw socket a query waits for its reply itself, so that a connection
+    the instrument closes fails at once instead of after the timeout.
     """
 
     def __init__(
@@ -185,19 +232,26 @@ class VisaTransport:
         visa_library: str = "@py",
         nodelay: bool = True,
     ) -> None:
+        if isinstance(timeout, bool) or not (isinstance(timeout, int | float)
+                                             and math.isfinite(timeout) and timeout > 0):
+            raise ValueError(f"{name}: timeout must be a finite number of seconds > 0, "
+                             f"got {timeout!r}")
         self.name = name
         self.resource_name = resource
-        try:
-            self.resource: Any = resource_manager(visa_library).open_resource(
-                resource,
-                read_termination="\n",
-                write_termination="\n",
-                timeout=round(timeout * 1000),
-            )
-        except Exception as exc:
-            raise TransportError(name, f"open {resource}", f"{type(exc).__name__}: {exc}") from exc
+        self.visa_library = visa_library
+        self._nodelay = nodelay
         self._lock = threading.RLock()
         self._closed = False
+        self._resync = False  # a late reply may come: reconnect before the next command
+        self._open(round(timeout * 1000))
+
+    def _open(self, timeout_ms: int) -> None:
+        name, resource = self.name, self.resource_name
+        try:
+            self.resource: Any = resource_manager(self.visa_library).open_resource(
+                resource, read_termination="\n", write_termination="\n", timeout=timeout_ms)
+        except Exception as exc:
+            raise TransportError(name, f"open {resource}", f"{type(exc).__name__}: {exc}") from exc
         self.socket = _session_socket(self.resource)
         if self.socket is not None:
             # pyvisa-py reports success even when the connection was refused: check here
@@ -212,7 +266,25 @@ class VisaTransport:
                 reason = os.strerror(error) if error > 0 else "not connected"
                 raise TransportError(name, f"open {resource}", f"connection failed: {reason}")
         if resource.upper().endswith("::SOCKET"):
-            self._set_nodelay(nodelay)
+            self._set_nodelay(self._nodelay)
+
+    def reopen(self) -> None:
+        """Close the VISA session and open a new one (same timeout); `TransportError` if the
+        instrument cannot be reached."""
+        with self._lock:
+            timeout_ms = self.resource.timeout
+            with contextlib.suppress(Exception):
+                self.resource.close()
+            self._closed = False
+            self._resync = False
+            finite = isinstance(timeout_ms, int | float) and math.isfinite(timeout_ms)
+            self._open(round(timeout_ms) if finite else 5000)
+
+    @property
+    def timeout(self) -> float | None:
+        """The VISA timeout (s) in effect."""
+        ms = self.resource.timeout
+        return None if ms is None or math.isinf(ms) else ms / 1000
 
     def _set_nodelay(self, on: bool) -> None:
         if self.socket is not None:
@@ -232,27 +304,19 @@ class VisaTransport:
 
     def peer_closed(self) -> bool:
         """True if the instrument closed the raw socket (EOF waiting to be read)."""
-        sock = self.socket
-        if sock is None:
-            return False
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-            if not readable:
-                return False
-            return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-        except BlockingIOError:
-            return False
-        except (OSError, ValueError):
-            return True
+        return self.socket is not None and resource_closed(self.resource)
+
+    def _timed_out(self, command: str) -> TransportError:
+        self._resync = True
+        return TransportError(self.name, command, f"timeout after {self.timeout:g} s")
 
     def _fail(self, command: str, exc: Exception) -> TransportError:
         if self.peer_closed():
             reason = "connection closed by the instrument"
         elif isinstance(exc, pyvisa.errors.VisaIOError):
             if exc.error_code == visa_constants.StatusCode.error_timeout:
-                reason = f"timeout after {self.resource.timeout / 1000:g} s"
-            else:
-                reason = f"I/O error {exc.abbreviation}: {exc.description}"
+                return self._timed_out(command)
+            reason = f"I/O error {exc.abbreviation}: {exc.description}"
         else:
             reason = f"connection failed ({type(exc).__name__}: {exc})"
         return TransportError(self.name, command, reason)
@@ -260,8 +324,40 @@ class VisaTransport:
     def _check_open(self, command: str) -> None:
         if self._closed:
             raise TransportError(self.name, command, "transport is closed")
+        if self._resync:  # a late reply may still come on this connection: use a new one
+            try:
+                self.reopen()
+            except TransportError as exc:
+                raise TransportError(self.name, command, f"reconnecting after a timeout failed "
+                                     f"({exc.reason})") from exc
         if self.peer_closed():
             raise TransportError(self.name, command, "connection closed by the instrument")
+
+    def _await_reply(self, command: str) -> None:
+        """Wait (up to the timeout) until reply bytes or the end of the connection arrive."""
+        sock, timeout = self.socket, self.timeout
+        if sock is None or timeout is None:
+            return  # the VISA library's own read timeout bounds the wait
+        session = self.resource.visalib.sessions.get(self.resource.session)
+        if getattr(session, "_pending_buffer", None):
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                readable, _, _ = select.select([sock], [], [], max(remaining, 0.0))
+                if readable:
+                    if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                        raise TransportError(self.name, command,
+                                             "connection closed by the instrument")
+                    return
+            except BlockingIOError:
+                continue
+            except (OSError, ValueError) as exc:
+                raise TransportError(self.name, command,
+                                     f"connection closed by the instrument ({exc})") from exc
+            if remaining <= 0:
+                raise self._timed_out(command)
 
     def write(self, command: str) -> None:
         with self._lock:
@@ -276,7 +372,10 @@ class VisaTransport:
             self._check_open(command)
             try:
                 self.resource.write(command)
+                self._await_reply(command)
                 reply: str = self.resource.read()
+            except TransportError:
+                raise
             except Exception as exc:
                 raise self._fail(command, exc) from exc
             return reply.rstrip("\r")
@@ -296,28 +395,34 @@ class VisaTransport:
             self._check_open(command)
             try:
                 self.resource.write(command)
-                head = self._read_exact(2)
-                while head[:1] != b"#":  # skip white space before the block
-                    if head[:1] not in b" \t\r":
-                        raise TransportError(self.name, command, f"not a block: {head!r}")
-                    head = head[1:] + self._read_exact(1)
-                nd = head[1] - 0x30
-                if not 1 <= nd <= 9:
-                    raise TransportError(self.name, command, f"not a definite block: {head!r}")
-                digits = self._read_exact(nd)
-                if not digits.isdigit():
-                    raise TransportError(self.name, command, f"bad block length {digits!r}")
-                data = self._read_exact(int(digits))
-                tail = self._read_exact(1)
-                if tail == b"\r":
-                    tail = self._read_exact(1)
-                if tail != b"\n":
-                    raise TransportError(self.name, command, f"no terminator after block: {tail!r}")
-                return data
+                self._await_reply(command)
+                return self._read_block(command)
             except TransportError:
+                self._resync = True  # the rest of the block may still come
                 raise
             except Exception as exc:
+                self._resync = True
                 raise self._fail(command, exc) from exc
+
+    def _read_block(self, command: str) -> bytes:
+        head = self._read_exact(2)
+        while head[:1] != b"#":  # skip white space before the block
+            if head[:1] not in b" \t\r":
+                raise TransportError(self.name, command, f"not a block: {head!r}")
+            head = head[1:] + self._read_exact(1)
+        nd = head[1] - 0x30
+        if not 1 <= nd <= 9:
+            raise TransportError(self.name, command, f"not a definite block: {head!r}")
+        digits = self._read_exact(nd)
+        if not digits.isdigit():
+            raise TransportError(self.name, command, f"bad block length {digits!r}")
+        data = self._read_exact(int(digits))
+        tail = self._read_exact(1)
+        if tail == b"\r":
+            tail = self._read_exact(1)
+        if tail != b"\n":
+            raise TransportError(self.name, command, f"no terminator after block: {tail!r}")
+        return data
 
     def _read_exact(self, count: int) -> bytes:
         if count == 0:

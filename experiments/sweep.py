@@ -22,9 +22,12 @@ from typing import Any
 import numpy as np
 
 from dotstack.experiments.hardware import HardwareRaster
-from dotstack.experiments.shield import InterruptGuard
+from dotstack.experiments.shield import GateKeeper, GatesNotRestored, InterruptGuard
 from dotstack.station import Gate, LabStation
 from dotstack.store import Axis, Quantity, RunWriter
+
+#: points between two checks that the held gates and the readout are as the run set them
+VERIFY_EVERY = 32
 
 #: Called before the run is closed with the in-memory data; returns the fit (JSON-able) or None.
 Analysis = Callable[[dict[str, np.ndarray]], Mapping[str, Any] | None]
@@ -110,7 +113,10 @@ def gate_sweep(
     run_axes = [Axis(a.gate, "V", f"{a.gate} gate voltage", np.asarray(a.values, float)) for a in axes]
     quantities = [Quantity(quantity, meter.unit, long_name)]
     touched = [*gates, *(station.gate(n) for n in (set_gates or {}) if n not in {g.name for g in gates})]
-    start_values = {g.name: g.get() for g in touched}
+    all_start = station.gate_values()
+    keeper = GateKeeper(touched, all_start, others=list(station.gates.values()),
+                        others_start=all_start)
+    held = [g for g in touched if g is not gates[-1]]  # gates that stay put while a row runs
     meta = {
         "station": station.config.as_dict(),
         "snapshot": station.snapshot(),
@@ -118,7 +124,7 @@ def gate_sweep(
                        "readout": readout_name, "settle_s": settle, "set_gates": dict(set_gates or {}),
                        "mode": mode, "dwell_s": None if raster is None else raster.dwell,
                        **(parameters or {})},
-        "start_gate_values": station.gate_values(),
+        "start_gate_values": all_start,
     }
     truth = station.ground_truth()
     if truth is not None:
@@ -131,14 +137,21 @@ def gate_sweep(
                        storage_options=storage_options, flush_points=10_000, flush_seconds=1.0)
     status = "completed"
     fit: Mapping[str, Any] = {}
-    guard = InterruptGuard(lambda: ", ".join(f"{g.name} restoring to {start_values[g.name]:+.6g} V"
-                                             for g in touched))
+    guard = InterruptGuard(lambda: f"as far as known: {keeper.where()}; start values: "
+                           + ", ".join(f"{g} {v:+.6g} V" for g, v in keeper.start.items()))
+
+    def check() -> None:  # held gates and readout still as the run put them (e.g. no reset)
+        keeper.verify(held)
+        check_settings = getattr(meter, "check_settings", None)
+        if check_settings is not None:
+            check_settings()
+
     with guard, _progress(progress, name, int(np.prod(shape))) as advance:
         try:
             with writer:
                 try:
                     for gate_name, volts in (set_gates or {}).items():
-                        station.gate(gate_name).set(volts)
+                        keeper.set(station.gate(gate_name), volts)
                     flat = data.reshape(-1)
                     inner_gate, inner_values = gates[-1], [float(v) for v in axes[-1].values]
                     n_inner = len(inner_values)
@@ -147,7 +160,9 @@ def gate_sweep(
                         row_values = np.asarray(inner_values)
                         for r in range(flat.size // n_inner):
                             if len(axes) == 2:
-                                gates[0].set(float(axes[0].values[r]))
+                                keeper.set(gates[0], float(axes[0].values[r]))
+                            check()
+                            keeper.unknown(inner_gate, min(inner_values), max(inner_values))
                             for j, value in enumerate(raster.row(row_values).tolist()):
                                 flat[r * n_inner + j] = value
                                 write(r * n_inner + j, **{quantity: value})
@@ -155,30 +170,33 @@ def gate_sweep(
                     for k in range(flat.size if raster is None else 0):
                         j = k % n_inner
                         if j == 0 and len(axes) == 2:  # a new row: the outer gate moves first
-                            gates[0].set(float(axes[0].values[k // n_inner]))
-                        inner_gate.set(inner_values[j])
+                            keeper.set(gates[0], float(axes[0].values[k // n_inner]))
+                        if k % VERIFY_EVERY == 0:
+                            check()
+                        keeper.set(inner_gate, inner_values[j])
                         if settle:
                             station.sleep(settle)
                         value = read()
                         flat[k] = value
                         write(k, **{quantity: value})
                         advance()
+                    check()  # the last points too
                     if analysis is not None:
                         fit = _analyse(analysis, {quantity: data,
                                                   **{a.gate: np.asarray(a.values) for a in axes}})
                         writer.add_meta("fit", _jsonable(fit))
                 except BaseException as exc:  # gates made safe before the run is closed
                     guard.restoring = True
-                    _make_safe(station, touched, start_values, writer, ended_by=exc)
+                    _make_safe(station, touched, keeper.start, writer, ended_by=exc, keeper=keeper)
                     raise
                 guard.restoring = True
-                _make_safe(station, touched, start_values, writer)
+                _make_safe(station, touched, keeper.start, writer, keeper=keeper)
         except KeyboardInterrupt as exc:
             status = "aborted"
             raise RunInterrupted(writer.path, writer.run_id) from exc
-        except BaseException:
+        except Exception as exc:
             status = "failed"
-            raise
+            raise RunFailed(writer.path, writer.run_id, exc) from exc
     return RunResult(writer.path, writer.run_id, name, status, fit,
                      storage_options=storage_options)
 
@@ -204,39 +222,42 @@ class RunInterrupted(KeyboardInterrupt):
         self.path, self.run_id, self.status = path, run_id, "aborted"
 
 
+class RunFailed(RuntimeError):
+    """An error ended a run: its points were committed, the run marked ``failed`` and the gates
+    made safe (or the message says which are where) first.  ``__cause__`` is the error."""
+
+    def __init__(self, path: str, run_id: str, cause: BaseException) -> None:
+        super().__init__(f"run {run_id} failed: {cause}; data kept in {path}")
+        self.path, self.run_id, self.status, self.cause = path, run_id, "failed", cause
+
+
 def _make_safe(station: LabStation, gates: Sequence[Gate], values: Mapping[str, float],
-               writer: RunWriter, ended_by: BaseException | None = None) -> None:
-    """Ramp the touched gates back and record where every gate is (the caller's
-    `InterruptGuard` is in restoring mode: Ctrl-C is deferred meanwhile)."""
-    error: BaseException | None = None
+               writer: RunWriter, ended_by: BaseException | None = None,
+               keeper: GateKeeper | None = None) -> None:
+    """Ramp the touched gates back to ``values`` and record where every gate is (the caller's
+    `InterruptGuard` is in restoring mode: Ctrl-C is deferred meanwhile).  If restoring fails,
+    `GatesNotRestored` says which gates are where (as far as known), chained to ``ended_by``."""
+    keeper = keeper or GateKeeper(gates, values)
     if ended_by is not None and gates:
         print(f"run {writer.run_id} ended by {type(ended_by).__name__}: ramping "
               f"{', '.join(g.name for g in gates)} back to where they were", file=sys.stderr,
               flush=True)
+    error: GatesNotRestored | None = None
     try:
-        _restore(gates, values)
-    except Exception as exc:  # recorded below, raised after the final values are written
+        keeper.restore()
+    except GatesNotRestored as exc:  # recorded below, raised after the final values are written
         error = exc
+        if ended_by is not None:
+            error = GatesNotRestored(f"{exc} (the run had ended by: {ended_by})")
+        print(f"run {writer.run_id}: {error}", file=sys.stderr, flush=True)
     final: dict[str, Any]
     try:
         final = dict(station.gate_values())
-    except Exception as exc:
-        final = {"error": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:  # the DAC does not answer: what the run knows
+        final = {**keeper.final_values(), "error": f"{type(exc).__name__}: {exc}"}
     writer.add_meta("final_gate_values", _jsonable(final))
     if error is not None:
-        raise error
-
-
-def _restore(gates: Sequence[Gate], values: Mapping[str, float]) -> None:
-    """Ramp every swept gate back to where it was (safely; best effort per gate)."""
-    errors = []
-    for gate in gates:
-        try:
-            gate.set(values[gate.name])
-        except Exception as exc:  # keep restoring the others
-            errors.append(f"{gate.name}: {exc}")
-    if errors:
-        raise RuntimeError("could not restore gates after the sweep: " + "; ".join(errors))
+        raise error from ended_by
 
 
 class _progress:

@@ -16,6 +16,10 @@ cabling, and the instrument models:
   channel A, `ats_api`).  The wiring and lines are in its ground truth
   (``ground_truth()["time_domain"]["lines"]``, transition lines in AWG volts).
 
+`inject(plan)` gives instruments faults (timeouts, dropped connections, garbled replies, SCPI
+errors, resets, slow replies: `dotstack.mocks.scpi.faults`); `fired_faults()` lists those that
+fired.
+
 `serve()` puts each model behind its own SCPI socket server (tier 2: reached through PyVISA with
 pyvisa-py at ``TCPIP0::127.0.0.1::<port>::SOCKET``); the models can also be used in-process
 (tier 1) by handing them to an `InProcessTransport`.
@@ -35,7 +39,7 @@ from dotstack.mocks.physics import DeviceParams, NoiseParams, VirtualLab
 from dotstack.mocks.physics.clock import LabClock, RealtimeClock, make_clock
 from dotstack.mocks.physics.timedomain import LineModel, TimeDomainLab
 from dotstack.mocks.physics.wiring import TriggerLines
-from dotstack.mocks.scpi import ScpiModel, ScpiServer, serve_tcp
+from dotstack.mocks.scpi import Fault, FaultPlan, FiredFault, ScpiModel, ScpiServer, serve_tcp
 
 if TYPE_CHECKING:  # imported on use: it loads QCoDeS's Alazar driver package
     from dotstack.mocks.instruments.ats9360 import ATS9360API
@@ -79,11 +83,13 @@ class MockLab:
         command_time: Mapping[str, float] | None = None,
         awg_wiring: Mapping[str, int] | None = None,
         awg_lines: Mapping[str, LineModel] | None = None,
+        faults: FaultPlan | None = None,
     ) -> MockLab:
         """``triggers``: cabling ``{source port: destination port(s)}`` (default
         `TriggerLines.default`); ``command_time``: per-instrument lab time per message (s);
         ``awg_wiring``: gate -> AWG channel (default `AWG_WIRING`); ``awg_lines``: gate ->
-        `LineModel` (default: `LineModel()` for each wired gate)."""
+        `LineModel` (default: `LineModel()` for each wired gate); ``faults``: the fault plan
+        (see `inject`)."""
         lab_clock = make_clock(clock) if isinstance(clock, str) else clock
         lines = triggers if isinstance(triggers, TriggerLines) or triggers is None \
             else TriggerLines(triggers)
@@ -103,7 +109,11 @@ class MockLab:
         td = TimeDomainLab(lab, {g: (awg_lines or {}).get(g, LineModel()) for g in wiring})
         td.attach_awg(models["awg"].channel_segments, wiring)  # type: ignore[attr-defined]
         td.connect(ANALOG_PORT)
-        return cls(lab=lab, models=models, timedomain=td)
+        mock = cls(lab=lab, models=models, timedomain=td)
+        models["lab"].truth = mock.ground_truth  # type: ignore[attr-defined]  # with time_domain
+        if faults is not None:
+            mock.inject(faults)
+        return mock
 
     @property
     def clock(self) -> LabClock:
@@ -160,6 +170,25 @@ class MockLab:
                 return
             lines.setdefault(source, []).append(dest)
             self.lab.triggers = TriggerLines(lines)
+
+    # -- fault injection -------------------------------------------------------------------
+    def inject(self, plan: FaultPlan | Fault | None) -> None:
+        """Replace the lab's fault plan (`dotstack.mocks.scpi.faults`).  Counting starts afresh
+        from the next message; every instrument then counts its messages (``faults.messages``,
+        ``faults.queries``), an empty plan measuring a run's traffic.  None: no injection."""
+        if isinstance(plan, Fault):
+            plan = FaultPlan.of(plan)
+        if plan is not None:
+            unknown = [n for n in plan.instruments if n not in self.models]
+            if unknown:
+                raise ValueError(f"fault plan: no instrument {unknown[0]!r} in the mock lab "
+                                 f"(it has {', '.join(self.models)})")
+        for name, model in self.models.items():
+            model.faults = None if plan is None else plan.injector(name, self.clock.now)
+
+    def fired_faults(self) -> list[FiredFault]:
+        """Every fault that fired since the last `inject`, in the order of the instruments."""
+        return [f for m in self.models.values() if m.faults is not None for f in m.faults.fired]
 
     def ground_truth(self) -> dict[str, Any]:
         """The lab's ground truth plus (``time_domain``) the time-domain physics': AWG wiring

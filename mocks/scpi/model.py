@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Protocol
 
 from dotstack.mocks.scpi.call import Call
 from dotstack.mocks.scpi.errors import ScpiError, esr_bit
+from dotstack.mocks.scpi.faults import FaultInjector, apply
 from dotstack.mocks.scpi.parser import split_units
 from dotstack.mocks.scpi.router import Route, Router, command, patterns_of
 
@@ -73,6 +74,8 @@ class ScpiModel:
     #: Longest program message a server accepts (bytes, block data included): a longer one is
     #: dropped unparsed, with -223 Too much data.
     max_message_bytes: ClassVar[int] = 1 << 20
+    #: the faults this instrument suffers (`dotstack.mocks.scpi.faults`); None: a healthy one
+    faults: FaultInjector | None = None
 
     _router: ClassVar[Router]
     lock: threading.RLock
@@ -99,7 +102,18 @@ class ScpiModel:
 
     # -- public API --------------------------------------------------------------------
     def handle(self, message: bytes) -> bytes | None:
-        """Execute one program message (without terminator); return the reply or None."""
+        """Execute one program message (without terminator); return the reply or None.
+
+        With ``faults`` set, a fault that acts on the message decides what happens instead
+        (`dotstack.mocks.scpi.faults.apply`; a ``drop`` raises `ConnectionDropped`)."""
+        injector = self.faults
+        if injector is not None:
+            fault = injector.decide(message)
+            if fault is not None:
+                return apply(self, fault, message, self._execute)
+        return self._execute(message)
+
+    def _execute(self, message: bytes) -> bytes | None:
         with self.lock:
             replies: list[bytes] = []
             try:

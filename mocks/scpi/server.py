@@ -38,6 +38,7 @@ from types import TracebackType
 
 from dotstack.ieee488 import MessageFramer, Oversized
 from dotstack.mocks.scpi.errors import ScpiError
+from dotstack.mocks.scpi.faults import ConnectionDropped
 from dotstack.mocks.scpi.model import ScpiModel, bind_session
 
 log = logging.getLogger(__name__)
@@ -312,7 +313,13 @@ class ScpiServer:
                 self._say(logging.WARNING, "oversized", "dropped a message from %s: %s",
                           conn.peer, item.describe())
                 continue
-            reply = self._handle(item)
+            try:
+                reply = self._handle(item)
+            except ConnectionDropped:  # a fault: the instrument hangs up on this client
+                log.info("%s: dropping %s (injected fault)", self.name, conn.peer)
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                return
             if reply is None:
                 continue
             if conn.arrived():  # the client sent a new message before this reply went out
@@ -324,6 +331,8 @@ class ScpiServer:
     def _handle(self, message: bytes) -> bytes | None:
         try:
             return self.model.handle(message)
+        except ConnectionDropped:
+            raise
         except Exception:  # handle() should never raise; the server must survive if it does
             log.exception("%s: model failed on %r", self.name, message[:200])
             self.model.push_error(-300, "Device-specific error;internal error")
