@@ -4,7 +4,8 @@
 - `sensor_scan`: the sensor plunger swept over Coulomb peaks; the operating point is the steepest
   flank of the tallest peak (and the sensor is parked there).
 - `charge_stability`: two plungers swept, sensor current read; the transition lines give the
-  cross-capacitance ratios and a virtual-gate matrix.
+  cross-capacitance ratios and a virtual-gate matrix.  ``compensate=`` moves the sensor gate
+  with the plungers (a virtual sensor gate measured by `sensor.sensor_compensation`).
 
 Every run is streamed to a zarr store (see `dotstack.store`), fitted before it is closed (the fit
 goes into the run's ``meta/fit``), and plotted to a PNG beside the store. ``data_dir`` may be an
@@ -20,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from dotstack.experiments.compensation import FIT_KEY, SensorCompensation
 from dotstack.experiments.fits import fit_charge_stability, fit_pinchoff, fit_sensor_peaks
 from dotstack.experiments.plotting import plot_run
+from dotstack.experiments.sensor import compensated_station, sensor_compensation
 from dotstack.experiments.sweep import RunResult, SweepAxis, gate_sweep
 from dotstack.station import LabStation
 
@@ -118,26 +121,56 @@ def charge_stability(
     mode: str = "software",
     dwell: float | None = None,
     settle: float = 0.0,
+    compensate: SensorCompensation | RunResult | Mapping[str, Any] | str | Path | None = None,
 ) -> RunResult:
     """Sweep two plungers (``p2`` outer, ``p1`` inner: (start, stop, points)); fit the lines.
 
     ``mode="hardware"``: each row is a timed DAC list whose steps trigger the readout through
     the station's trigger cabling (``dwell`` s per point); ``"software"``: point by point.
+
+    ``compensate``: a `SensorCompensation` (or the run of `sensor_compensation` holding one: its
+    result, path, URL or id) moves the sensor gate with the plungers, ``S = S0 + sum_i c_i (P_i -
+    P_i0)`` from where they are now, so the sensor stays on its flank within each charge state
+    (the sensor gate may not be in ``set_gates``).
+    Software mode only (hardware mode would need a second DAC list on the sensor gate, stepped
+    by the same trigger, and is refused).  A sweep that would take the sensor gate outside its
+    limits is refused before anything moves.
     """
     g1, g2 = gates
+    axes = [SweepAxis.linspace(g2, *p2), SweepAxis.linspace(g1, *p1)]
+    parameters: dict[str, Any] = {"experiment": "charge_stability", "gates": list(gates)}
+    swept = station
+    if compensate is not None:
+        if mode != "software":
+            raise ValueError("charge_stability: compensate= works in software mode only (in "
+                             "hardware mode the inner row is one DAC list on "
+                             f"{g1}; the sensor gate would need its own list on the same "
+                             "trigger, which is not supported); use mode='software'")
+        comp = _compensation(compensate, storage_options)
+        swept, parameters["sensor_compensation"] = compensated_station(
+            station, comp, {a.gate: a.values for a in axes}, set_gates)
 
     def analysis(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         return fit_charge_stability(arrays[g1], arrays[g2], arrays["current"]).as_dict()
 
     result = gate_sweep(
-        station, "charge_stability",
-        [SweepAxis.linspace(g2, *p2), SweepAxis.linspace(g1, *p1)],
+        swept, "charge_stability", axes,
         readout=readout, set_gates=set_gates,
-        parameters={"experiment": "charge_stability", "gates": list(gates)},
+        parameters=parameters,
         analysis=analysis, data_dir=data_dir, storage_options=storage_options, progress=progress,
         mode=mode, dwell=dwell, settle=settle,
     )
     return _finish(result, plot)
+
+
+def _compensation(value: SensorCompensation | RunResult | Mapping[str, Any] | str | Path,
+                  storage_options: Mapping[str, Any] | None) -> SensorCompensation:
+    """``compensate=`` as a `SensorCompensation` (a run result: its fit, else its store)."""
+    if isinstance(value, RunResult):
+        if FIT_KEY in value.fit:
+            return SensorCompensation.from_dict(value.fit[FIT_KEY])
+        return SensorCompensation.from_run(value.path, storage_options=value.storage_options)
+    return SensorCompensation.resolve(value, storage_options=storage_options)
 
 
 #: Experiments by the name `dotstack run` knows them.
@@ -145,4 +178,5 @@ EXPERIMENTS: dict[str, Callable[..., RunResult]] = {
     "pinch_off": pinch_off,
     "sensor_scan": sensor_scan,
     "charge_stability": charge_stability,
+    "sensor_compensation": sensor_compensation,
 }

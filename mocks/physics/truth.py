@@ -97,6 +97,39 @@ def _sensor(device: DeviceParams, gates: Mapping[str, float],
     }
 
 
+def sensor_compensation(device: DeviceParams) -> dict[str, Any]:
+    """Virtual sensor gate: ``dS/dP_g`` that keeps the sensor's potential constant while gate g
+    moves within one charge state of the double dot.
+
+    The sensor's phase ``u`` (peaks where u is an integer, `model.sensor_potential_phase`) moves
+    with gate g by ``du/dV_g = Cs_g / e + (kappa_1 C1_g + kappa_2 C2_g) / (e Ec_s)``: the direct
+    capacitance plus the dots' gate-induced (polarisation) charges seen through the sensor-dot
+    couplings kappa_i.  Holding u fixed takes ``dS = -(du/dV_g) / (du/dS) dV_g``.  Adding an
+    electron to dot i moves the peaks by ``kappa_i / (Ec_s du/dS)`` in S (the signal), which a
+    linear compensation does not undo; ``direct_only`` is the part without the dots' induced
+    charges (the slope averaged over many charge states)."""
+    ec_s = E_CHARGE / device.sensor_capacitance
+    k1, k2 = device.sensor_dot_coupling_ev
+
+    def du(gate: str, with_dots: bool = True) -> float:
+        direct = device.sensor_gate_capacitance[gate] / E_CHARGE
+        dots = (k1 * device.dot1_gate_capacitance[gate]
+                + k2 * device.dot2_gate_capacitance[gate]) / (E_CHARGE * ec_s)
+        return direct + (dots if with_dots else 0.0)
+
+    du_s = du("S")
+    others = [g for g in GATES if g != "S"]
+    return {
+        "sensor": "S",
+        "coefficients": {g: -du(g) / du_s for g in ("P1", "P2")},
+        "all_gates": {g: -du(g) / du_s for g in others},
+        "direct_only": {g: 0.0 - du(g, False) / du_s for g in others},
+        "electron_step_S_V": {"dot1": k1 / (ec_s * du_s), "dot2": k2 / (ec_s * du_s)},
+        "convention": "S = S0 + sum_g coefficients[g] * (V_g - V_g0) keeps the sensor's "
+                      "potential fixed within one charge state (dimensionless, V/V)",
+    }
+
+
 def charge_noise(noise: NoiseParams, streams: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The charge noise's construction: amplitudes, band, components and (if given) the
     counter-based streams of the sensor's and each dot's process."""
@@ -191,6 +224,7 @@ def ground_truth(device: DeviceParams, gates: Mapping[str, float],
             for name in BARRIERS
         },
         "sensor": _sensor(device, v, (windows["S"][0], windows["S"][1])),
+        "sensor_compensation": sensor_compensation(device),
         "suggested_windows_V": windows,
         "electron_temperature_K": device.electron_temperature,
         "kT_eV": device.kt_ev,
