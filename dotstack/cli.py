@@ -1,4 +1,11 @@
-"""The `dotstack` command line."""
+"""The `dotstack` command line.
+
+A command is one function: ``@app.command()`` on a function whose typed parameters are its
+options (see `runs` below).  Errors need no code of their own: the root group (`ReportingGroup`)
+prints whatever a command raises as one line with a hint (``--debug``: the traceback), so a
+command raises `CliError` for what it checks itself and lets library exceptions through.  Import
+heavy modules inside the function, so that ``dotstack --help`` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,38 @@ import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="dotstack: quantum-dot lab control, with a mock lab for hardware-free runs.",
-                  no_args_is_help=True, add_completion=False)
+from dotstack.cli_errors import CliError, ReportingGroup
+
+app = typer.Typer(cls=ReportingGroup, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,  # --debug: Python's own full traceback
+                  help="dotstack: quantum-dot lab control, with a mock lab for hardware-free runs.")
 mock_lab_app = typer.Typer(help="The simulated lab (mock instruments over loopback SCPI).",
                            no_args_is_help=True)
 app.add_typer(mock_lab_app, name="mock-lab")
 _STORAGE_HELP = ("fsspec storage options of a URL data directory, as JSON (e.g. "
                  """'{"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}')""")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from dotstack import __version__
+
+        typer.echo(f"dotstack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an error, print the full traceback instead of one line.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """dotstack: quantum-dot lab control, with a mock lab for hardware-free runs."""
 
 
 @mock_lab_app.command("serve")
@@ -28,15 +56,20 @@ def mock_lab_serve(
     seed: Annotated[int, typer.Option(help="Seed of the simulated device's noise.")] = 0,
     host: Annotated[str, typer.Option(help="Address to bind (loopback unless told).")] = "127.0.0.1",
     clock: Annotated[str, typer.Option(
-        help="realtime: lab time is the wall clock (scripts may time.sleep); virtual: lab time "
-             "moves only when an instrument waits (deterministic; wait with LAB:WAIT? on the "
-             "'lab' port or a station's sleep).")] = "realtime",
+        help="realtime: lab time is the wall clock (scripts may time.sleep; data differ from "
+             "run to run); virtual: lab time moves only when an instrument waits (the same seed "
+             "and commands give the same data; wait with LAB:WAIT? on the 'lab' port or a "
+             "station's sleep).")] = "realtime",
 ) -> None:
-    """Start the mock lab, print each instrument's VISA address, and run until interrupted."""
+    """Start the mock lab, print each instrument's VISA address, and run until interrupted.
+
+    Each run against a served lab starts where the previous one left it (lab time, noise, gate
+    voltages); for identical data, start a fresh lab with --clock virtual per run."""
     from dotstack.mocks.lab import MockLab
 
     if clock not in ("realtime", "virtual"):
-        raise typer.BadParameter(f"--clock must be 'realtime' or 'virtual', got {clock!r}")
+        raise CliError(f"--clock must be 'realtime' or 'virtual', got {clock!r}",
+                       hint="virtual for reproducible data, realtime to rehearse pacing")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with MockLab.create(seed=seed, clock=clock) as lab:
@@ -99,39 +132,49 @@ def _echo_fit(fit: Mapping[str, Any], keys: tuple[str, ...]) -> None:
     typer.echo("  " + ", ".join(f"{k} {fit[k]:+.5g}" for k in keys if k in fit))
 
 
-@app.command("run")
+@app.command("run", no_args_is_help=True, context_settings={"help_option_names": []})
 def run_experiment(
-    experiment: Annotated[str, typer.Argument(help="pinch_off, sensor_scan or charge_stability.")],
-    station: Annotated[Path, typer.Option(help="Station YAML file.")],
+    ctx: typer.Context,
+    experiment: Annotated[str | None, typer.Argument(
+        help="The experiment: pinch_off, sensor_scan, charge_stability, ... "
+             "(`dotstack run NAME --help` lists its parameters).", show_default=False)] = None,
+    station: Annotated[Path | None, typer.Option(help="Station YAML file.", show_default=False)] = None,
     param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", help="Experiment parameter NAME=VALUE (YAML value), repeatable.")] = None,
+        "--param", "-p", help="Experiment parameter NAME=VALUE, repeatable; sweeps as "
+                              "START,STOP,POINTS (e.g. -p p1=-0.2,0.2,101).")] = None,
     out: Annotated[str | None, typer.Option(
         help="Data directory, a path or an fsspec URL (s3://...) (default: $DOTSTACK_DATA_DIR "
              "or ./data).")] = None,
     storage_options: Annotated[str | None, typer.Option(help=_STORAGE_HELP)] = None,
+    max_points: Annotated[int, typer.Option(
+        help="Refuse a run of more points than this (all sweeps multiplied).")] = 1_000_000,
+    show_help: Annotated[bool, typer.Option(
+        "--help", "-h", help="Show this message (with EXPERIMENT: its parameters) and exit.")] = False,
 ) -> None:
-    """Run one experiment against the station in FILE."""
-    import yaml
+    """Run one experiment against a station: every parameter is checked against the
+    experiment's signature and the station file before anything connects."""
+    from dotstack import cli_run
 
-    from dotstack.experiments.dc import EXPERIMENTS
+    if show_help:
+        typer.echo(ctx.get_help())
+        if experiment is not None:
+            typer.echo("\n" + cli_run.parameter_table(experiment))
+        else:
+            typer.echo("\nExperiments: " + ", ".join(cli_run.experiments()))
+        raise typer.Exit()
+    if experiment is None:
+        raise CliError("which experiment?", hint="known: " + ", ".join(cli_run.experiments()))
+    if max_points < 1:
+        raise CliError(f"--max-points must be >= 1, got {max_points}", hint="e.g. --max-points 2000000")
+    run = cli_run.prepare(experiment, station, param or [], max_points)
+    data_dir, options = None if out is None else _data_dir(out), _options(storage_options)
+
+    from dotstack.experiments.sweep import RunInterrupted
     from dotstack.station import LabStation
 
-    if experiment not in EXPERIMENTS:
-        raise typer.BadParameter(f"unknown experiment {experiment!r}; known: {sorted(EXPERIMENTS)}")
-    kwargs: dict[str, Any] = {}
-    for item in param or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"--param {item!r}: expected NAME=VALUE")
-        parsed = yaml.safe_load(value)
-        kwargs[key] = tuple(parsed) if isinstance(parsed, list) else parsed
-    from dotstack.experiments.sweep import RunInterrupted
-
-    data_dir, options = None if out is None else _data_dir(out), _options(storage_options)
     try:
-        with LabStation.from_file(station) as lab:
-            result = EXPERIMENTS[experiment](lab, data_dir=data_dir, storage_options=options,
-                                             **kwargs)
+        with LabStation(run.config) as lab:
+            result = run.function(lab, data_dir=data_dir, storage_options=options, **run.kwargs)
     except RunInterrupted as exc:
         typer.echo(f"{exc.status:10s} {exc.path}")
         raise typer.Exit(130) from None
@@ -152,24 +195,15 @@ def runs(
     """List the runs in a data directory: id, start, end, duration, status, points, shape, name
     and path. A running run whose writer is gone shows as dead (its process is gone) or stale
     (no heartbeat for a while)."""
-    from dotstack.store import RunStoreError, default_data_dir, format_runs, list_runs
+    from dotstack.store import default_data_dir, format_runs, list_runs
     from dotstack.store.location import exists
 
     where = _data_dir(data_dir) if data_dir else default_data_dir()
     options = _options(storage_options)
-    try:
-        if not exists(where, options):
-            _fail(f"no data directory {where!r}")
-        found = list_runs(where, storage_options=options)
-    except (OSError, RunStoreError, ValueError) as e:
-        _fail(f"cannot list runs in {where!r}: {type(e).__name__}: {e}")
-    typer.echo(format_runs(found))
-
-
-def _fail(message: str) -> NoReturn:
-    """One line on stderr, exit status 2 (a usage error: a bad path or option)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    if not exists(where, options):
+        raise CliError(f"no data directory {where!r}",
+                       hint="give the folder runs were written to (`dotstack run --out`)")
+    typer.echo(format_runs(list_runs(where, storage_options=options)))
 
 
 def _data_dir(text: str) -> str:
@@ -187,9 +221,10 @@ def _options(text: str | None) -> dict[str, Any] | None:
     try:
         parsed = json.loads(text)
     except ValueError as e:
-        _fail(f"--storage-options is not JSON: {e}")
+        raise CliError(f"--storage-options is not JSON: {e}",
+                       hint="""e.g. '{"anon": true}'""") from None
     if not isinstance(parsed, dict):
-        _fail("--storage-options must be a JSON object")
+        raise CliError("--storage-options must be a JSON object", hint="""e.g. '{"anon": true}'""")
     return parsed
 
 
