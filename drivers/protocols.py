@@ -78,20 +78,47 @@ class DAC(Protocol):
     """DC gate voltages.  ``set_voltage`` is always safe: limits checked, large moves ramped."""
 
     @property
-    def channels(self) -> Sequence[int]: ...
+    def channels(self) -> Sequence[int]:
+        """The output channel numbers."""
+        ...
 
-    def limits(self, channel: int) -> ChannelLimits: ...
+    def limits(self, channel: int) -> ChannelLimits:
+        """The present limits of ``channel`` (the driver's, or narrower ones set since)."""
+        ...
 
     def set_limits(self, channel: int, limits: ChannelLimits) -> None:
-        """Narrow a channel's limits (a wider limit raises `LimitError`)."""
+        """Narrow a channel's limits (a wider limit raises `LimitError`).
+
+        Args:
+            channel: The output channel.
+            limits: The new limits, within the present ones.
+
+        Raises:
+            LimitError: ``limits`` is wider than the present limits in any respect.
+        """
         ...
 
     def set_voltage(self, channel: int, volts: float) -> None:
-        """Move a channel to ``volts``, ramping from its read-back value; returns when there."""
+        """Move a channel to ``volts``, ramping from its read-back value; returns when there.
+
+        Args:
+            channel: The output channel.
+            volts: The target voltage (V).
+
+        Raises:
+            LimitError: ``volts`` is not finite or outside the channel's limits (nothing sent).
+        """
         ...
 
     def get_voltage(self, channel: int) -> float:
-        """The channel's output as read from the instrument (never a cache)."""
+        """The channel's output as read from the instrument (never a cache).
+
+        Args:
+            channel: The output channel.
+
+        Returns:
+            The output voltage (V).
+        """
         ...
 
 
@@ -101,9 +128,20 @@ class Readout(Protocol):
 
     unit: str
 
-    def read(self) -> float: ...
+    def read(self) -> float:
+        """One reading now, in ``unit`` (A for a current readout)."""
+        ...
 
-    def read_many(self, n: int) -> np.ndarray: ...
+    def read_many(self, n: int) -> np.ndarray:
+        """``n`` readings in a row, as a 1-D array in ``unit``.
+
+        Args:
+            n: How many readings.
+
+        Returns:
+            The readings, in the order taken.
+        """
+        ...
 
 
 @runtime_checkable
@@ -118,21 +156,46 @@ class AWG(Protocol):
     """
 
     @property
-    def limits(self) -> AwgLimits: ...
-
-    def set_channel_limits(self, channel: int, min_v: float, max_v: float) -> None:
-        """Narrow the voltages ``channel`` may output (a wider limit raises `LimitError`)."""
+    def limits(self) -> AwgLimits:
+        """What programs are compiled against (sample rate, granularity, amplitude, memory...)."""
         ...
 
-    def prepare(self, program: Program) -> None: ...
+    def set_channel_limits(self, channel: int, min_v: float, max_v: float) -> None:
+        """Narrow the voltages ``channel`` may output (a wider limit raises `LimitError`).
 
-    def arm(self) -> None: ...
+        Args:
+            channel: The output channel.
+            min_v: The lowest voltage the channel may output (V).
+            max_v: The highest voltage the channel may output (V).
+        """
+        ...
 
-    def stop(self) -> None: ...
+    def prepare(self, program: Program) -> None:
+        """Upload ``program`` (only what the instrument does not hold yet).
 
-    def trigger(self) -> None: ...
+        Args:
+            program: A compiled program for this AWG (`dotstack.sequencer.compile_schedule`).
 
-    def run_state(self) -> str: ...
+        Raises:
+            LimitError: An output would leave its channel's limits (nothing uploaded).
+        """
+        ...
+
+    def arm(self) -> None:
+        """Start the prepared program (it may then wait for a trigger)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop playing."""
+        ...
+
+    def trigger(self) -> None:
+        """Send a software trigger."""
+        ...
+
+    def run_state(self) -> str:
+        """``"stopped"``, ``"waiting"`` (for a trigger) or ``"running"``."""
+        ...
 
 
 @runtime_checkable
@@ -147,10 +210,30 @@ class Digitizer(Protocol):
     """
 
     @property
-    def limits(self) -> DigitizerLimits: ...
+    def limits(self) -> DigitizerLimits:
+        """What acquisition programs are compiled against."""
+        ...
 
-    def prepare(self, acquisition: AcquisitionProgram) -> None: ...
+    def prepare(self, acquisition: AcquisitionProgram) -> None:
+        """Set the digitizer up for ``acquisition``.
 
-    def arm(self) -> None: ...
+        Args:
+            acquisition: A compiled acquisition program for this digitizer.
+        """
+        ...
 
-    def fetch(self, timeout: float) -> np.ndarray: ...
+    def arm(self) -> None:
+        """Start the acquisition; returns once the digitizer waits for its triggers."""
+        ...
+
+    def fetch(self, timeout: float) -> np.ndarray:
+        """Wait for the records and return them.
+
+        Args:
+            timeout: The longest wait (s).
+
+        Returns:
+            The records in V (complex I/Q amplitudes when demodulating); first axis = the
+            program's records.
+        """
+        ...

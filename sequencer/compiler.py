@@ -45,13 +45,30 @@ def compile_schedule(item: Schedule | Sweep, awgs: Sequence[AwgTarget],
                      digitizers: Sequence[DigitizerTarget] = (), *,
                      virtual_gates: VirtualGates | None = None, bias_t: BiasT | None = None,
                      dedup: bool = True) -> Compiled:
-    """Compile ``item`` into one :class:`Program` per AWG and one acquisition per digitizer.
+    """Compile ``item`` into one `Program` per AWG and one acquisition per digitizer.
 
     Several AWGs play every sweep point in steps of equal duration (see ``steps.py``).
     What the compiler pads is in ``Program.padding``; what it cannot play as written
     (segments rounding to nothing, delayed samples past the end) in ``Compiled.report``.
     Marker lanes must be wired to an AWG marker and acquisition lanes recorded by a
-    digitizer, else :class:`SequencerError`.
+    digitizer, else `SequencerError`.
+
+    Args:
+        item: The schedule, or a `Sweep` of it (each sweep point is a point of the programs).
+        awgs: The AWGs that play it: limits, the gate channels each drives, marker wiring.
+        digitizers: The digitizers that record its acquisition lanes.
+        virtual_gates: Layers mapping virtual gate lanes to the real gate channels.
+        bias_t: The bias-T on the AWG lines: droop is estimated (``Compiled.droop``) and
+            warned about (`BiasTDroopWarning`) beyond its ``max_droop``.
+        dedup: Store waveforms of equal content once.
+
+    Returns:
+        One `Program` per AWG name, one `AcquisitionProgram` per digitizer name, the droop
+        estimates and the compile-wide notes.
+
+    Raises:
+        SequencerError: No AWG, or a marker or acquisition lane that nothing plays or records.
+        LimitError: What the hardware limits cannot play (e.g. a frequency above Nyquist).
     """
     sweep = as_sweep(item)
     if not awgs:

@@ -36,7 +36,15 @@ def list_runs(
     *,
     storage_options: Mapping[str, Any] | None = None,
 ) -> list[RunInfo]:
-    """Runs in ``data_dir`` (default: ``default_data_dir()``), oldest first."""
+    """Runs in ``data_dir`` (default: ``default_data_dir()``), oldest first.
+
+    Args:
+        data_dir: A local folder or an fsspec URL; default ``$DOTSTACK_DATA_DIR`` or ``./data``.
+        storage_options: fsspec options of a URL ``data_dir`` (e.g. s3fs credentials).
+
+    Returns:
+        One `RunInfo` per run store found (read from each root's metadata only).
+    """
     return scan_runs(os.fspath(data_dir or default_data_dir()), storage_options)
 
 
@@ -48,7 +56,19 @@ def resolve_run(
 ) -> str:
     """The store location of ``run``: a path/URL, a run id or unique id prefix, or an index
     into ``list_runs(data_dir)`` (0 = oldest, -1 = newest). A string of digits is an index,
-    unless it has 4 or more digits and starts a run id."""
+    unless it has 4 or more digits and starts a run id.
+
+    Args:
+        run: A store path or URL, a run id or a unique prefix of one, or an index.
+        data_dir: Where ids and indexes are looked up (default: ``default_data_dir()``).
+        storage_options: fsspec options of a URL ``data_dir``.
+
+    Returns:
+        The store's path or URL.
+
+    Raises:
+        RunStoreError: No such run, an index out of range, or an ambiguous id prefix.
+    """
     if isinstance(run, os.PathLike):
         return os.fspath(run)
     if isinstance(run, str) and (is_url(run) or os.path.exists(run)):
@@ -126,7 +146,24 @@ def load(
     data_dir: str | os.PathLike[str] | None = None,
     storage_options: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
-    """The run as a lazy ``xarray.Dataset`` holding only committed points (see module doc)."""
+    """The run as a lazy ``xarray.Dataset`` holding only committed points (see module doc).
+
+    Works on completed runs, on runs still being written and on runs whose writer died: every
+    point not committed reads as NaN.
+
+    Args:
+        run: A store path or URL, a run id or unique id prefix, or an index into the data
+            directory's runs (0 = oldest, -1 = newest); see `resolve_run`.
+        data_dir: Where ids and indexes are looked up (default: ``default_data_dir()``).
+        storage_options: fsspec options of a URL store or ``data_dir``.
+
+    Returns:
+        The dataset: swept axes as coordinates, measured quantities as data variables with CF
+        ``units``/``long_name``, the run's root attributes as ``attrs``.
+
+    Raises:
+        RunStoreError: The run cannot be found or opened (the message names it).
+    """
     location = resolve_run(run, data_dir=data_dir, storage_options=storage_options)
     try:
         ds = open_dataset(location, storage_options)
@@ -141,7 +178,17 @@ def load_meta(
     data_dir: str | os.PathLike[str] | None = None,
     storage_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON documents stored in the run's ``meta/`` group (station, parameters, ...)."""
+    """The JSON documents stored in the run's ``meta/`` group (station, parameters, ...).
+
+    Args:
+        run: As for `load`.
+        data_dir: Where ids and indexes are looked up (default: ``default_data_dir()``).
+        storage_options: fsspec options of a URL store or ``data_dir``.
+
+    Returns:
+        Document name -> parsed JSON (``station``, ``snapshot``, ``parameters``, ``fit``,
+        ``ground_truth`` for mock runs, ...); empty if the run has no ``meta/`` group.
+    """
     location = resolve_run(run, data_dir=data_dir, storage_options=storage_options)
     kw: dict[str, Any] = {"storage_options": dict(storage_options)} if storage_options else {}
     group = zarr.open_group(location, mode="r", **kw)

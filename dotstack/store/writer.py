@@ -60,6 +60,23 @@ class RunWriter:
     ``quantities`` the measured variables, ``point_axes`` coordinates of per-point dims
     (e.g. a record's sample ``time`` in s), ``meta`` JSON documents stored once in ``meta/``.
     The store is ``path`` if given, else a new folder in ``data_dir`` (see ``location``).
+
+    Args:
+        name: The run's name (also in its folder name).
+        axes: The swept axes, outer first; only the first may be unbounded (append mode).
+        quantities: The measured variables (scalars or per-point records).
+        point_axes: Coordinates of the quantities' per-point dims.
+        meta: JSON-able documents stored once in ``meta/`` (station, parameters, ...).
+        data_dir: Folder or fsspec URL for a new run folder (default: ``default_data_dir()``).
+        path: The store's exact path or URL (instead of a new folder in ``data_dir``).
+        storage_options: fsspec options of a URL location.
+        flush_points: Points after which buffered points are handed to storage.
+        flush_seconds: Seconds after which buffered points are handed to storage.
+        heartbeat_seconds: Interval of the liveness heartbeat in the root metadata.
+
+    Raises:
+        ValueError: An empty or inconsistent layout (duplicate names, an unbounded inner
+            axis, point axes that match no quantity's dims) or non-positive intervals.
     """
 
     def __init__(
@@ -202,7 +219,17 @@ class RunWriter:
             raise ValueError(f"axis {self.axes[0].name!r}: needs {n} values")
 
     def write_point(self, index: int | Sequence[int], /, **values: Any) -> None:
-        """Store one point: ``index`` is the flat (C-order) index or one index per axis."""
+        """Store one point: ``index`` is the flat (C-order) index or one index per axis.
+
+        Args:
+            index: The flat (C-order) point index, or one index per swept axis.
+            **values: One value per quantity (an array of the quantity's shape for records;
+                in append mode also the first axis' coordinate value).
+
+        Raises:
+            IndexError: The index is outside the run's points.
+            RunStoreError: The run is closed.
+        """
         if self._closed:
             raise RunStoreError(f"run {self.name!r} is closed")
         k = self._flat(index)
@@ -230,7 +257,12 @@ class RunWriter:
         return k
 
     def write_block(self, start: int, /, **arrays: Any) -> None:
-        """Store ``n`` consecutive points from flat index ``start`` (arrays lead with ``n``)."""
+        """Store ``n`` consecutive points from flat index ``start`` (arrays lead with ``n``).
+
+        Args:
+            start: Flat (C-order) index of the first point.
+            **arrays: One array per quantity, of shape ``(n, *quantity.shape)``.
+        """
         if self._closed:
             raise RunStoreError(f"run {self.name!r} is closed")
         n = len(arrays[self.quantities[0].name]) if self.quantities[0].name in arrays else 0
@@ -311,7 +343,14 @@ class RunWriter:
         return lifecycle.submit(self._pool, fn, *args)
 
     def close(self, status: str = "completed", reason: str = "") -> None:
-        """Commit all points, then record ``status`` and the end time, re-consolidated."""
+        """Commit all points, then record ``status`` and the end time, re-consolidated.
+
+        Closing twice does nothing the second time.
+
+        Args:
+            status: ``"completed"``, ``"aborted"`` or ``"failed"``.
+            reason: Why the run ended so (kept in the root attributes).
+        """
         if status not in STATUSES:
             raise ValueError(f"status {status!r} not one of {STATUSES}")
         if self._closed:
