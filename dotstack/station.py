@@ -78,6 +78,19 @@ class LabStation:
     mock lab fills it from its cabling (and refuses a file that says otherwise).  `limit_awg`
     narrows each AWG channel to what keeps DC + AWG at the gate within the gate's limits;
     `digitizer` gives the Digitizer role.
+
+    Opening a station connects every instrument of the file (in mock mode: to the mock lab,
+    started in this process or reached at ``dotstack.mock.connect``), narrows each gate's DAC
+    channel to the station's limits and wraps each readout.  Use it as a context manager, or
+    call `close`.
+
+    Args:
+        config: The validated station file (`StationConfig.from_file`).
+
+    Raises:
+        StationConfigError: An instrument cannot be connected, a gate's channel or limits do
+            not fit its DAC (limits may only narrow the driver's), a readout's instrument
+            cannot read, or (mock mode) the mock lab cannot provide what the file asks for.
     """
 
     def __init__(self, config: StationConfig) -> None:
@@ -99,10 +112,23 @@ class LabStation:
 
     @classmethod
     def from_file(cls, path: str | Path) -> LabStation:
+        """Open the station described by the station file at ``path``.
+
+        Args:
+            path: A station YAML file (QCoDeS Station format plus a ``dotstack:`` section).
+
+        Returns:
+            The open station.
+
+        Raises:
+            StationConfigError: Every problem of the file, one per line, or a connection
+                failure naming the instrument.
+        """
         return cls(StationConfig.from_file(path))
 
     @classmethod
     def from_yaml(cls, text: str) -> LabStation:
+        """Open the station described by the station YAML ``text`` (as `from_file`)."""
         return cls(StationConfig.from_yaml(text))
 
     # -- set-up --------------------------------------------------------------------------
@@ -310,7 +336,19 @@ class LabStation:
     def readout_for(self, gate: str, name: str | None = None) -> tuple[str, Readout]:
         """The readout to observe ``gate``: ``name``, else the first that declares it sees the
         gate (``sees:``), else the default one.  A readout that declares what it sees and does
-        not list ``gate`` is refused: its data would say nothing about that gate."""
+        not list ``gate`` is refused: its data would say nothing about that gate.
+
+        Args:
+            gate: The gate to observe.
+            name: A readout to use (default: chosen as above).
+
+        Returns:
+            The readout's name and the readout.
+
+        Raises:
+            KeyError: No such gate or readout, or the station has no readout.
+            ValueError: The readout declares what it sees, and not ``gate``.
+        """
         self.gate(gate)
         if name is None:
             seeing = [r.name for r in self.config.readouts.values() if gate in r.sees]
@@ -330,6 +368,11 @@ class LabStation:
         return {name: gate.get() for name, gate in self.gates.items()}
 
     def readout(self, name: str | None = None) -> Readout:
+        """The readout ``name`` (default: the station's first).
+
+        Raises:
+            KeyError: No readout of that name (the message lists them), or none at all.
+        """
         if name is None:
             if not self.readouts:
                 raise KeyError("the station has no readout (dotstack.readout)")
@@ -340,6 +383,11 @@ class LabStation:
             raise KeyError(f"no readout {name!r}; the station has {sorted(self.readouts)}") from None
 
     def gate(self, name: str) -> Gate:
+        """The gate ``name``.
+
+        Raises:
+            KeyError: No gate of that name (the message lists the station's gates).
+        """
         try:
             return self.gates[name]
         except KeyError:
@@ -355,6 +403,7 @@ class LabStation:
         return self.lab_time.ground_truth()
 
     def close(self) -> None:
+        """Close every instrument and the lab clock (and an in-process mock lab)."""
         for instrument in self.instruments.values():
             with contextlib.suppress(Exception):
                 instrument.close()

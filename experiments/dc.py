@@ -61,6 +61,26 @@ def pinch_off(
     ``set_gates`` are set first; by default the barriers in series with ``gate`` are opened.
     The readout is ``readout``, else the one that sees ``gate`` (the double dot's barriers on the
     transport current, the sensor's on the sensor current); one that cannot see it is refused.
+
+    Args:
+        station: The station (real or mock).
+        gate: The barrier gate to sweep.
+        start: First voltage of the sweep (V).
+        stop: Last voltage of the sweep (V).
+        points: Number of points (at least 2).
+        set_gates: Gates set (safely) before the sweep; ramped back with the swept gate after.
+        readout: The readout to use (default: the one whose ``sees:`` lists the swept gate).
+        data_dir: Folder or fsspec URL for the run (default: ``$DOTSTACK_DATA_DIR`` or ``./data``).
+        storage_options: fsspec options of a URL ``data_dir``.
+        plot: Write a PNG of the run beside its store (``RunResult.plot``).
+        progress: Show a progress bar.
+
+    Returns:
+        The run: its store, status, and fit (`fit_pinchoff`: pinch-off voltage and width).
+
+    Raises:
+        ValueError: A sweep outside the gate's limits, or a readout that cannot see ``gate``.
+        KeyError: No such gate or readout.
     """
     if set_gates is None:  # open the barriers in series (those the station has)
         set_gates = {g: _OPEN_V for g in _IN_SERIES.get(gate, ()) if g in station.gates}
@@ -91,7 +111,27 @@ def sensor_scan(
     plot: bool = True,
     progress: bool = True,
 ) -> RunResult:
-    """Sweep the sensor plunger over Coulomb peaks; park it on the steepest ``flank`` if ``park``."""
+    """Sweep the sensor plunger over Coulomb peaks; park it on the steepest ``flank`` if ``park``.
+
+    Args:
+        station: The station (real or mock).
+        gate: The sensor plunger gate.
+        start: First voltage of the sweep (V).
+        stop: Last voltage of the sweep (V).
+        points: Number of points (at least 2).
+        flank: ``"rising"`` or ``"falling"``: the flank of the tallest peak to operate on.
+        park: After a completed run, set ``gate`` to the fitted operating point.
+        set_gates: Gates set (safely) before the sweep; ramped back with the swept gate after.
+        readout: The readout to use (default: the one whose ``sees:`` lists the swept gate).
+        data_dir: Folder or fsspec URL for the run (default: ``$DOTSTACK_DATA_DIR`` or ``./data``).
+        storage_options: fsspec options of a URL ``data_dir``.
+        plot: Write a PNG of the run beside its store (``RunResult.plot``).
+        progress: Show a progress bar.
+
+    Returns:
+        The run: its store, status, and fit (`fit_sensor_peaks`; ``operating_point_V`` is
+        where the sensor is parked).
+    """
     def analysis(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         return fit_sensor_peaks(arrays[gate], arrays["current"], prefer=flank).as_dict()
 
@@ -135,6 +175,31 @@ def charge_stability(
     Software mode only (hardware mode would need a second DAC list on the sensor gate, stepped
     by the same trigger, and is refused).  A sweep that would take the sensor gate outside its
     limits is refused before anything moves.
+
+    Args:
+        station: The station (real or mock).
+        p1: ``(start, stop, points)`` of the inner (fast) plunger, V.
+        p2: ``(start, stop, points)`` of the outer (slow) plunger, V.
+        gates: The two plunger gates swept by ``p1`` and ``p2``.
+        set_gates: Gates set (safely) before the sweep; ramped back with the swept gate after.
+        readout: The readout to use (default: the one whose ``sees:`` lists the swept gate).
+        data_dir: Folder or fsspec URL for the run (default: ``$DOTSTACK_DATA_DIR`` or ``./data``).
+        storage_options: fsspec options of a URL ``data_dir``.
+        plot: Write a PNG of the run beside its store (``RunResult.plot``).
+        progress: Show a progress bar.
+        mode: ``"software"`` (point by point) or ``"hardware"`` (DAC lists triggering the
+            readout through the station's trigger cabling).
+        dwell: Time per point in hardware mode (s; default the shortest that fits).
+        settle: Lab time to wait before each reading (s).
+        compensate: Sensor compensation (see above); None: the sensor gate stays put.
+
+    Returns:
+        The run: its store, status, and fit (`fit_charge_stability`: transition-line slopes,
+        cross-capacitance ratios, ``virtual_gate_matrix``).
+
+    Raises:
+        ValueError: A sweep outside a gate's limits, a readout that cannot see the plungers,
+            an unknown mode, or ``compensate`` in hardware mode.
     """
     g1, g2 = gates
     axes = [SweepAxis.linspace(g2, *p2), SweepAxis.linspace(g1, *p1)]

@@ -94,6 +94,32 @@ def gate_sweep(
     ``mode="hardware"`` plays each row of the inner axis as a timed DAC list whose steps
     trigger the readout (``dwell`` s per point, default the shortest that fits ``settle`` plus
     one reading; see `dotstack.experiments.hardware`).
+
+    Args:
+        station: The station (real or mock).
+        name: The run's name.
+        axes: One or two `SweepAxis`, outer first (C order).
+        readout: The readout to use (default: the one whose ``sees:`` lists the inner gate).
+        quantity: Name of the measured data variable.
+        long_name: Its CF ``long_name``.
+        settle: Lab time to wait before each reading (s).
+        set_gates: Gates set (safely) before the sweep; ramped back after it.
+        parameters: More JSON-able parameters for the run's ``meta/parameters``.
+        analysis: Called with the data (gate and quantity names -> arrays) before the run is
+            closed; what it returns is the run's fit (``meta/fit``).
+        data_dir: Folder or fsspec URL for the run (default: ``$DOTSTACK_DATA_DIR`` or ``./data``).
+        progress: Show a progress bar.
+        mode: ``"software"`` or ``"hardware"`` (see above).
+        dwell: Time per point in hardware mode (s).
+        storage_options: fsspec options of a URL ``data_dir``.
+
+    Returns:
+        The run: its store's path, run id, name, status and fit.
+
+    Raises:
+        ValueError: Not 1 or 2 axes, an unknown mode, a value outside a gate's limits (before
+            anything moves), or a readout that cannot see the inner gate.
+        KeyError: No such gate or readout.
     """
     if not 1 <= len(axes) <= 2:
         raise ValueError(f"gate_sweep takes 1 or 2 axes, got {len(axes)}")
