@@ -1,0 +1,1 @@
+"""This lab's scripts."""
