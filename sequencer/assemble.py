@@ -4,8 +4,10 @@ Output sample ``j`` of a step on a channel delayed by ``d`` samples is the chann
 undelayed stream at ``j - d``; the first ``d`` samples of a step are the last ``d`` of the
 previous step (set with :meth:`GroupAssembler.set_head`, see ``delays.py``). The
 undelayed stream of a step is the source (segments, then any bias-T compensation) followed
-by padding: analog channels hold their last value, markers are low. Marker lanes have
-their own delays, independent of the analog delay of the channel they ride on.
+by padding: analog channels rest (hold their last value, or a burst's offset), markers are
+low. Marker lanes have their own delays, independent of the analog delay of the channel
+they ride on. ``starts`` (program sample of each point's step) sets the carrier phase of
+bursts; a channel's ``offset`` (V, e.g. an IQ mixer's DC correction) is added everywhere.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class ChannelSource:
     lanes: list[tuple[str, float]]
     delay: int
     markers: list[tuple[str, int, int]]
+    offset: float = 0.0  # V added to every sample (IQ mixer DC correction)
 
     @property
     def marker_delay(self) -> int:
@@ -62,8 +65,10 @@ class GroupAssembler:
 
     def __init__(self, tl: Timeline, group: Group, target: AwgTarget,
                  sources: list[ChannelSource], comp: dict[str, FloatArray], comp_len: int,
-                 total: int) -> None:
+                 total: int, starts: IntArray | None = None) -> None:
         self.tl, self.g, self.target, self.sources = tl, group, target, sources
+        self.starts = (np.zeros(len(group.points), dtype=np.int64) if starts is None
+                       else np.asarray(starts, dtype=np.int64))
         self.comp, self.comp_len, self.total = comp, comp_len, total
         self.src_len = group.length + comp_len
         self.dtype = np.int16 if target.output == "int16" else np.float32
@@ -184,9 +189,33 @@ class GroupAssembler:
             if sub.const:
                 out[:, lo - a:hi - a] = self._sub_level(c, sub)
             else:
-                out[:, lo - a:hi - a] = self._sub_values(sub, np.minimum(np.arange(lo, hi),
-                                                                         sub.e - 1))
+                out[:, lo - a:hi - a] = self._sub_block(c, sub, np.arange(lo, hi))
         return out
+
+    def _sub_block(self, c: int, sub: Sub, m: IntArray) -> FloatArray:
+        """Values of non-constant ``sub`` at source samples ``m`` (ascending, >= sub.s); those
+        past its end (step padding) rest at :meth:`sub_rest`. Shape (n, len(m))."""
+        inside = int(np.searchsorted(m, sub.e))
+        if inside == len(m):
+            return self._sub_values(sub, m, c)
+        out = np.empty((self.n, len(m)))
+        out[:, :inside] = self._sub_values(sub, m[:inside], c)
+        out[:, inside:] = self.sub_rest(c, sub)
+        return out
+
+    def sub_rest(self, c: int, sub: Sub) -> FloatArray:
+        """Value channel ``c`` rests at after ``sub`` (the step's last source interval), (n, 1):
+        holds and ramps hold their last sample, bursts and chirps return to their offset."""
+        if sub.const:
+            return self._sub_level(c, sub)
+        acc = np.full((self.n, 1), self.sources[c].offset)
+        for w, p in sub.parts:
+            if _is_const(p):
+                acc = acc + w * self._piece_level(p)
+            else:
+                assert p.occ is not None
+                acc = acc + w * self.tl.rest_value(p.occ, self.g.points, self.g)
+        return acc
 
     def lane_bits(self, lane: str, a: int, b: int) -> npt.NDArray[np.uint8]:
         """Undelayed marker state (0/1) of ``lane`` at samples [a, b); low past its segments."""
@@ -203,7 +232,7 @@ class GroupAssembler:
         if key not in self._const_cache:
             pts = self.g.points
             if p.occ is None:
-                val = self.tl.last_value(p.hold, pts, self.g) if (
+                val = self.tl.rest_value(p.hold, pts, self.g) if (
                     p.hold is not None and p.hold.seg.kind == "analog") else np.zeros((self.n, 1))
             else:
                 v = p.occ.values["level"] if isinstance(p.occ.seg, Hold) else 0.0
@@ -214,7 +243,7 @@ class GroupAssembler:
     def _sub_level(self, c: int, sub: Sub) -> FloatArray:
         if sub.comp:
             return self.comp[self.sources[c].name][:, None]
-        acc = np.zeros((self.n, 1))
+        acc = np.full((self.n, 1), self.sources[c].offset)
         for w, p in sub.parts:
             acc = acc + w * self._piece_level(p)
         return acc
@@ -245,7 +274,7 @@ class GroupAssembler:
         piece there is not linear."""
         if sub.const:
             return self._sub_level(c, sub)[:, 0], np.zeros(self.n)
-        start, slope = np.zeros(self.n), np.zeros(self.n)
+        start, slope = np.full(self.n, self.sources[c].offset), np.zeros(self.n)
         for w, p in sub.parts:
             lin = self._piece_linear(p)
             if lin is None:
@@ -255,18 +284,23 @@ class GroupAssembler:
             slope = slope + w * b
         return start, slope
 
-    def _sub_values(self, sub: Sub, m: IntArray) -> FloatArray:
+    def _eval(self, p: Piece, m: IntArray) -> FloatArray:
+        assert p.occ is not None
+        return self.tl.evaluate(p.occ, self.g.points, m - p.start, p.stop - p.start,
+                                self.starts + p.start)
+
+    def _sub_values(self, sub: Sub, m: IntArray, c: int) -> FloatArray:
+        """Values of ``sub`` at source samples ``m`` (within it), volts (n, len(m))."""
+        offset = self.sources[c].offset
         if len(sub.parts) == 1 and sub.parts[0][0] == 1.0 and not _is_const(sub.parts[0][1]):
-            p = sub.parts[0][1]
-            assert p.occ is not None
-            return self.tl.evaluate(p.occ, self.g.points, m - p.start, p.stop - p.start)
-        acc: Any = 0.0
+            vals = self._eval(sub.parts[0][1], m)
+            return vals + offset if offset else vals
+        acc: Any = offset
         for w, p in sub.parts:
             if _is_const(p):
                 acc = acc + w * self._piece_level(p)
             else:
-                assert p.occ is not None
-                vals = self.tl.evaluate(p.occ, self.g.points, m - p.start, p.stop - p.start)
+                vals = self._eval(p, m)
                 acc = acc + (vals if w == 1.0 else w * vals)
         return np.broadcast_to(acc, (self.n, len(m)))
 
@@ -304,8 +338,8 @@ class GroupAssembler:
                 with np.errstate(over="ignore"):
                     fp += as_uint64(level[:, 0]) * (pw[hi - a] - pw[lo - a])
             else:
-                m = np.clip(np.arange(lo, hi) - d, sub.s, sub.e - 1)
-                block = self._convert(self._sub_values(sub, m), c, sub, lo)
+                m = np.maximum(np.arange(lo, hi) - d, sub.s)
+                block = self._convert(self._sub_block(c, sub, m), c, sub, lo)
                 out[:, lo - a:hi - a] = block
                 fp += as_uint64(block) @ w[lo - a:hi - a]
         marks = None

@@ -58,7 +58,7 @@ def step_integral(asm: GroupAssembler, c: int) -> tuple[FloatArray, FloatArray]:
         if lin is not None:
             part = lin[0] * n + lin[1] * (n * (n - 1) / 2)
         else:
-            part = asm._sub_values(sub, np.arange(sub.s, sub.e)).sum(axis=1)
+            part = asm._sub_values(sub, np.arange(sub.s, sub.e), c).sum(axis=1)
         total = total + part
         peak = np.maximum(peak, np.abs(total))
     return total, peak

@@ -205,12 +205,15 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
     dtype = np.int16 if target.output == "int16" else np.float32
     padding: list[Padding] = []
     prepared: list[tuple[Group, GroupAssembler]] = []
+    point_starts = np.zeros(tl.n_points + 1, dtype=np.int64)
+    np.cumsum(totals, out=point_starts[1:])
     for group, total in split_groups(tl.groups, totals, lockstep):
         raw = group.length + comp_len
         own = max(-(-raw // g_) * g_, g_)
-        comp = _bias_t(tl, group, target, sources, bias_t, comp_len, total, droop)
+        starts = point_starts[group.points]  # program sample of each step: carrier phase
+        comp = _bias_t(tl, group, target, sources, bias_t, comp_len, total, droop, starts)
         prepared.append((group, GroupAssembler(tl, group, target, sources, comp, comp_len,
-                                               total)))
+                                               total, starts)))
         pads: tuple[tuple[int, PadReason], ...] = ((own - raw, "granularity"),
                                                    (total - own, "lockstep"))
         for n, reason in pads:
@@ -246,8 +249,6 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
                     data, marks, fp = asm.window_fp(c, win.start, win.stop)
                     idx[:, w, c] = pool.add_rows(data, marks, fp)
         per_group.append((group, windows, idx))
-    point_starts = np.zeros(tl.n_points + 1, dtype=np.int64)
-    np.cumsum(totals, out=point_starts[1:])
     packed, extra = 1, 0
     if short:
         rows, packed, extra = pack_short_steps(tl, target, sources, short, pool, padding, carried)
@@ -286,10 +287,10 @@ def _rows(tl: Timeline, per_group: list[tuple[Group, list[Window], Any]],
 
 def _bias_t(tl: Timeline, group: Group, target: AwgTarget, sources: list[ChannelSource],
             bias_t: BiasT | None, comp_len: int, total: int,
-            droop: dict[str, float]) -> dict[str, Any]:
+            droop: dict[str, float], starts: npt.NDArray[np.int64]) -> dict[str, Any]:
     if bias_t is None:
         return {}
-    asm = GroupAssembler(tl, group, target, sources, {}, 0, max(group.length, 1))
+    asm = GroupAssembler(tl, group, target, sources, {}, 0, max(group.length, 1), starts)
     comp: dict[str, Any] = {}
     tau_samples = bias_t.time_constant * target.limits.sample_rate
     for c, src in enumerate(sources):
@@ -305,12 +306,6 @@ def _bias_t(tl: Timeline, group: Group, target: AwgTarget, sources: list[Channel
                     f"channel {src.name!r}: estimated bias-tee droop {est:.3g} V exceeds "
                     f"{bias_t.max_droop:.3g} V (τ = {bias_t.time_constant:g} s)",
                     BiasTDroopWarning, stacklevel=4)
-        elif comp_len:
-            comp[src.name] = asm._sub_level(c, asm.subs[c][-1])[:, 0] if asm.subs[c][-1].const \
-                else _last_sample(asm, c)
+        elif comp_len:  # rests through the compensation time
+            comp[src.name] = asm.sub_rest(c, asm.subs[c][-1])[:, 0]
     return comp
-
-
-def _last_sample(asm: GroupAssembler, c: int) -> Any:
-    sub = asm.subs[c][-1]
-    return asm._sub_values(sub, np.array([sub.e - 1]))[:, 0]

@@ -1,7 +1,8 @@
 """Packing: steps shorter than ``min_length`` are concatenated, consecutive sweep points in
 one waveform, when every point has the same structure and no trigger waits between them.
 Holds stay runs and ramps linear runs (not sampled) in the packed waveforms.
-The last packed step is padded to ``min_length``: analog channels hold, markers are low
+The last packed step is padded to ``min_length``: analog channels rest (hold, or a burst's
+offset), markers are low
 and delayed channels first play what spills from the last point.
 """
 
@@ -83,7 +84,8 @@ def pack_short_steps(tl: Timeline, target: AwgTarget, sources: list[ChannelSourc
             codes, lengths = data, np.ones(total, dtype=np.int64)
             if marks is not None:
                 mk = np.ascontiguousarray(marks[0] if (marks == marks[0]).all() else marks)
-        tail = _spill(asm, c, carried, codes[-1:, -1:], extra)
+        rest = asm._convert(asm.sub_rest(c, asm.subs[c][-1])[-1:], c, asm.subs[c][-1], total)
+        tail = _spill(asm, c, carried, rest, extra)
         if mk is not None and mk.ndim == 2:  # delayed markers carried over differ per point
             wave[:, c] = _pack_rows(pool, codes, mk, k, main, n_super, tail)
             continue

@@ -1,10 +1,17 @@
 """Composition: blocks of parallel lanes, sequences, repeats, and sweeps.
 
 A :class:`Block` holds segments on named lanes (gate names such as ``P1``, marker lanes,
-digitizer-channel lanes) that start together. At compile time the block lasts as long
-as its longest lane; shorter analog lanes hold their last sample value, marker lanes
-pad low and acquisition lanes pad with nothing. An analog lane absent from a block holds
-the value it ended with in the previous block (0 V before its first segment).
+digitizer-channel lanes, I/Q lanes) that start together. At compile time the block lasts as
+long as its longest lane; shorter analog lanes rest (hold their last sample value, or a
+burst's offset: 0 V for I/Q after a burst), marker lanes pad low and acquisition lanes pad
+with nothing. An analog lane absent from a block rests at the value it ended with in the
+previous block (0 V before its first segment).
+
+Spin-qubit helpers: :func:`iq_burst` (a block with an IQ pair), :func:`iq_pair` (the two
+segments, to place in lane lists yourself), :func:`phase_shift` (virtual Z on lanes). ``par``
+merges blocks with other lanes: ``par(iq_burst("I", "Q", 40e-9, 0.0, 0.2), P1=Hold(40e-9,
+0.1))`` plays the burst while P1 holds. :class:`Repeat` bodies are played by a hardware
+repeat (one sequence-table step with a repeat count) where the AWG can (see ``cut.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy.typing as npt
 from dotstack.sequencer.checks import count as as_count
 from dotstack.sequencer.checks import flag, real, reals
 from dotstack.sequencer.errors import SequencerError
-from dotstack.sequencer.segments import Burst, Envelope, Num, Param, Segment
+from dotstack.sequencer.segments import Burst, Envelope, Num, Param, PhaseShift, Segment
 
 Trigger = Literal["none", "start", "row", "point"]
 
@@ -94,15 +101,40 @@ class Schedule:
         return tuple(seen)
 
 
-def par(lanes: Mapping[str, Segment | Sequence[Segment]] | None = None,
-        **kw: Segment | Sequence[Segment]) -> Schedule:
-    """One block: each lane plays its segments in sequence, all lanes start together."""
-    merged = {**(lanes or {}), **kw}
-    entries = tuple(
-        (name, (segs,) if isinstance(segs, Segment) else tuple(segs))
-        for name, segs in merged.items()
-    )
-    return Schedule((Block(entries),))
+LaneSpec = Mapping[str, Segment | Sequence[Segment]]
+
+
+def par(*parts: LaneSpec | Schedule | Block | None, **kw: Segment | Sequence[Segment]
+        ) -> Schedule:
+    """One block: each lane plays its segments in sequence, all lanes start together.
+
+    ``parts``: mappings lane -> segment(s), and blocks (or one-block schedules such as
+    :func:`iq_burst`'s) whose lanes join this block; keywords add lanes. A lane given twice
+    is refused.
+    """
+    entries: list[tuple[str, tuple[Segment, ...]]] = []
+    for part in (*parts, kw):
+        if part is None:
+            continue
+        if isinstance(part, Schedule):
+            if len(part.items) != 1 or not isinstance(part.items[0], Block):
+                raise SequencerError("par() merges single blocks; got a schedule of "
+                                     f"{len(part.items)} items (use seq() to play them in turn)")
+            part = part.items[0]
+        if isinstance(part, Block):
+            entries.extend(part.lanes)
+            continue
+        if not isinstance(part, Mapping):
+            raise SequencerError(f"par() takes lane mappings and blocks, got {part!r}")
+        for name, segs in part.items():
+            if isinstance(segs, Segment):
+                entries.append((name, (segs,)))
+            elif isinstance(segs, Sequence) and all(isinstance(x, Segment) for x in segs):
+                entries.append((name, tuple(segs)))
+            else:
+                raise SequencerError(f"lane {name!r}: expected a segment or a sequence of "
+                                     f"segments, got {segs!r}")
+    return Schedule((Block(tuple(entries)),))
 
 
 def seq(*items: Schedule | Block) -> Schedule:
@@ -124,14 +156,42 @@ def repeat(item: Schedule | Block, count: int) -> Schedule:
     return Schedule((Repeat(body, count),))
 
 
-def iq_burst(i_lane: str, q_lane: str, duration: Num, frequency: Num, amplitude: Num,
-             phase: float = 0.0, envelope: Envelope = "rect", sigma: Num = 0.25) -> Schedule:
-    """IQ pair: ``I = A env cos(2π f t + φ)`` on ``i_lane``, ``Q = A env sin(...)``."""
+def iq_pair(duration: Num, frequency: Num, amplitude: Num, phase: float = 0.0,
+            envelope: Envelope = "rect", sigma: Num = 0.25) -> tuple[Burst, Burst]:
+    """(I segment, Q segment): ``I = A env cos(2π f t + φ + Z)``, ``Q = A env sin(...)``.
+
+    ``t`` is program time and ``Z`` the lane's virtual-Z frame (apply :func:`phase_shift` to
+    both lanes). ``f = 0`` gives a baseband envelope at the fixed phase ``φ + Z`` (for an IQ
+    modulated source); ``f != 0`` a single sideband at the source's frequency + ``f``.
+    ``phase`` is a plain number (the I lane needs ``phase + π/2``); sweep phases with a
+    :func:`phase_shift` of a :class:`Param`.
+    """
+    if isinstance(phase, Param):
+        raise SequencerError("iq_pair/iq_burst phase must be a number; sweep a phase with "
+                             "phase_shift((i_lane, q_lane), Param(...)) before the burst")
     i_seg = Burst(duration=duration, frequency=frequency, amplitude=amplitude,
                   phase=phase + np.pi / 2, envelope=envelope, sigma=sigma)
     q_seg = Burst(duration=duration, frequency=frequency, amplitude=amplitude,
                   phase=phase, envelope=envelope, sigma=sigma)
+    return i_seg, q_seg
+
+
+def iq_burst(i_lane: str, q_lane: str, duration: Num, frequency: Num, amplitude: Num,
+             phase: float = 0.0, envelope: Envelope = "rect", sigma: Num = 0.25) -> Schedule:
+    """One block with an IQ pair (:func:`iq_pair`) on ``i_lane`` and ``q_lane``; both rest at
+    0 V afterwards. Join gate lanes with ``par(iq_burst(...), P1=...)``."""
+    i_seg, q_seg = iq_pair(duration, frequency, amplitude, phase, envelope, sigma)
     return par({i_lane: i_seg, q_lane: q_seg})
+
+
+def phase_shift(lane: str | Sequence[str], radians: Num) -> Schedule:
+    """Virtual Z: a zero-duration block advancing the carrier phase of ``lane`` (or of each
+    lane given, e.g. an I/Q pair) by ``radians`` for every later burst in the sweep point.
+    ``radians`` may be a :class:`Param`. Inside a block use ``PhaseShift(phase=...)``."""
+    lanes = (lane,) if isinstance(lane, str) else tuple(lane)
+    if not lanes or not all(isinstance(x, str) and x for x in lanes):
+        raise SequencerError(f"phase_shift needs lane names, got {lane!r}")
+    return par({x: PhaseShift(phase=radians) for x in lanes})
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,24 @@
-"""Segments: the atoms of a schedule. Times in s, levels in V, frequencies in Hz.
+"""Segments: the atoms of a schedule. Times in s, levels in V, frequencies in Hz, phases in rad.
 
 Every numeric field may be a :class:`Param` placeholder, bound per sweep point at
 compile time. Evaluation is vectorised: ``sample(values, t, dur)`` gets the bound
 field values as arrays of shape (n, 1), local times ``t`` (s) of shape (n or 1, m)
 and the sampled duration ``dur`` (s, shape (n, 1)) and returns shape (n, m).
+
+Carrier phase (virtual Z). A :class:`Burst`'s carrier runs continuously on its lane, as
+from an oscillator started with the program: at program time ``t`` (s from the start of the
+program on the AWG's sample grid, all sweep points one after another, trigger waits not
+counted) the carrier is ``sin(2π f t + phase + Z)``, so two bursts at one frequency
+separated by a wait are phase-coherent. ``Z`` is the lane's frame: the sum of the
+:class:`PhaseShift` segments (zero duration, ``phase_shift(lane, radians)``) placed on the
+lane earlier in the same sweep point; every sweep point starts with ``Z = 0``. (The
+compiler passes ``phase`` already advanced to the segment's start; ``sample`` itself only
+knows local time.) :class:`Chirp` phases stay relative to the chirp's own start.
+
+Rest level. After an oscillating segment (:class:`Burst`, :class:`Chirp`) its lane rests at
+the segment's ``offset`` (0 V unless set) - through gaps, block and step padding and blocks
+without the lane - instead of holding its last sample: microwave (I/Q) lanes return to 0 V
+after a burst. Other segments hold their last sample.
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import numpy.typing as npt
 
-from dotstack.sequencer.checks import count, is_bool, real
+from dotstack.sequencer.checks import count, flag, is_bool, real
 from dotstack.sequencer.errors import SequencerError, UnregisteredFunctionError
 
 Array = npt.NDArray[np.float64]
@@ -99,6 +114,8 @@ class Segment:
     duration: Num
     kind: ClassVar[str] = "analog"
     constant: ClassVar[bool] = False
+    carrier: ClassVar[bool] = False  # phase runs on in program time (see module docstring)
+    rests_at_offset: ClassVar[bool] = False  # after it the lane rests at ``offset``
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -180,10 +197,13 @@ def _envelope(shape: str, sigma: Any, t: Array, dur: Array) -> Array | float:
 
 @dataclass(frozen=True)
 class Burst(Segment):
-    """``offset + amplitude * envelope(t) * sin(2π f t + phase)``; phase in rad.
+    """``offset + amplitude * envelope(t) * sin(2π f t_prog + phase + Z)``; phase in rad.
 
-    Envelopes: ``rect``; ``gauss`` (centred, σ = ``sigma`` × duration); ``cosine``
-    (raised cosine). For an IQ pair use :func:`dotstack.sequencer.iq_burst`.
+    ``t_prog`` is program time and ``Z`` the lane's virtual-Z frame (module docstring): the
+    carrier is continuous across segments, blocks and sweep points. ``envelope(t)`` uses the
+    time from the burst's start: ``rect``; ``gauss`` (centred, σ = ``sigma`` × duration);
+    ``cosine`` (raised cosine). After the burst the lane rests at ``offset``. For an IQ pair
+    use :func:`dotstack.sequencer.iq_burst` / :func:`dotstack.sequencer.iq_pair`.
     """
 
     frequency: Num = 0.0
@@ -192,6 +212,8 @@ class Burst(Segment):
     offset: Num = 0.0
     envelope: Envelope = "rect"
     sigma: Num = 0.25
+    carrier: ClassVar[bool] = True
+    rests_at_offset: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -218,13 +240,17 @@ class Burst(Segment):
 
 @dataclass(frozen=True)
 class Chirp(Segment):
-    """Linear chirp ``offset + amplitude * sin(2π (f0 t + (f1 - f0) t² / 2T) + phase)``."""
+    """Linear chirp ``offset + amplitude * sin(2π (f0 t + (f1 - f0) t² / 2T) + phase)``.
+
+    ``t`` from the chirp's start (its phase does not follow program time or virtual Z);
+    after it the lane rests at ``offset``."""
 
     f_start: Num = 0.0
     f_stop: Num = 0.0
     amplitude: Num = 0.0
     phase: Num = 0.0
     offset: Num = 0.0
+    rests_at_offset: ClassVar[bool] = True
 
     def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
         f0 = v["f_start"]
@@ -273,11 +299,31 @@ class Marker(Segment):
 
 @dataclass(frozen=True)
 class Acquire(Segment):
-    """Acquisition window ``name`` for ``duration``; placed on a digitizer-channel lane."""
+    """Acquisition window ``name`` for ``duration``; placed on a digitizer-channel lane.
+
+    ``single_shot``: the digitizer returns every shot's value (the record integrated, i.e.
+    averaged, over the window) instead of averaging shots. ``threshold`` (V, a number or a
+    :class:`Param`): also classify each shot, True when its value exceeds the threshold;
+    a threshold implies ``single_shot``. Both reach the digitizer through
+    :class:`dotstack.sequencer.AcquisitionProgram` (``record_single_shot``,
+    ``record_threshold``, ``integrate``, ``classify``).
+    """
 
     name: str = "signal"
+    threshold: Num | None = None
+    single_shot: bool = False
     kind: ClassVar[str] = "acquire"
     constant: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.name, str) or not self.name:
+            raise SequencerError(f"Acquire.name must be a non-empty string, got {self.name!r}")
+        object.__setattr__(self, "single_shot", flag(self.single_shot, "Acquire.single_shot"))
+        if self.threshold is not None and not isinstance(self.threshold, Param):
+            object.__setattr__(self, "threshold", real(self.threshold, "Acquire.threshold"))
+        if self.threshold is not None:
+            object.__setattr__(self, "single_shot", True)
 
     def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
         return np.zeros(np.broadcast(t, dur).shape)
@@ -294,6 +340,30 @@ class Gap(Segment):
         raise SequencerError("Gap has no samples of its own")  # compile pads instead
 
 
+@dataclass(frozen=True)
+class PhaseShift(Segment):
+    """Virtual Z: advance the lane's carrier phase by ``phase`` rad for every later
+    :class:`Burst` on the lane in this sweep point. Takes no time (``duration`` must be 0);
+    allowed on analog lanes (and lanes holding nothing else). Build it with
+    :func:`dotstack.sequencer.phase_shift` (a block) or place ``PhaseShift(phase=...)`` in a
+    lane's segment list."""
+
+    duration: Num = 0.0
+    phase: Num = 0.0
+    kind: ClassVar[str] = "gap"  # (takes no time and produces no samples)
+    constant: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.duration, Param) or self.duration != 0.0:
+            raise SequencerError(f"PhaseShift takes no time: duration must be 0, got "
+                                 f"{self.duration!r}")
+
+    def sample(self, v: Mapping[str, Any], t: Array, dur: Array) -> Array:
+        raise SequencerError("PhaseShift has no samples")  # zero duration: never sampled
+
+
 SEGMENT_TYPES: dict[str, type[Segment]] = {
-    c.__name__: c for c in (Hold, Ramp, Burst, Chirp, Arbitrary, Marker, Acquire, Gap)
+    c.__name__: c for c in (Hold, Ramp, Burst, Chirp, Arbitrary, Marker, Acquire, Gap,
+                            PhaseShift)
 }

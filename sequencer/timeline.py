@@ -2,6 +2,9 @@
 
 Points whose segment boundaries fall on the same samples form a group; each group's
 samples are then produced with vectorised numpy over all of its points at once.
+Carrier segments (bursts) are evaluated at program time: the caller passes the sample at
+which each point's occurrence starts (``t0``), and every occurrence carries its lane's
+virtual-Z frame (the sum of the lane's earlier phase shifts in the sweep point).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy.typing as npt
 from dotstack.sequencer._util import unique_rows
 from dotstack.sequencer.errors import SequencerError
 from dotstack.sequencer.schedule import Sweep
-from dotstack.sequencer.segments import Param, Segment
+from dotstack.sequencer.segments import Param, PhaseShift, Segment
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -30,6 +33,7 @@ class Occurrence:
     lane: str
     seg: Segment
     values: dict[str, Any]  # field -> float or (P,) array
+    frame: Any = 0.0  # virtual-Z phase (rad) of the lane before it: float or (P,) array
 
 
 @dataclass
@@ -70,9 +74,32 @@ class Timeline:
         return {k: (v[points][:, None] if isinstance(v, np.ndarray) else v)
                 for k, v in occ.values.items()}
 
-    def evaluate(self, occ: Occurrence, points: IntArray, k: IntArray, n: int) -> FloatArray:
-        """Samples of ``occ`` at local sample indices ``k`` for ``points`` (n samples long)."""
+    def carrier_phase(self, occ: Occurrence, points: IntArray, t0: IntArray | None
+                      ) -> FloatArray | None:
+        """Phase (rad) added to a carrier segment's ``phase`` per point: its frame plus the
+        carrier's advance up to sample ``t0`` of the program, ``2π frac(f t0 / sr)``;
+        None when it is 0 for every point (or the segment has no carrier)."""
+        if not occ.seg.carrier:
+            return None
+        frame = occ.frame[points] if isinstance(occ.frame, np.ndarray) else np.full(
+            len(points), float(occ.frame))
+        if t0 is not None:
+            f = occ.values["frequency"]
+            f = f[points] if isinstance(f, np.ndarray) else f
+            cycles = np.mod(f * (np.asarray(t0, dtype=np.float64) / self.sample_rate), 1.0)
+            frame = frame + 2 * np.pi * cycles
+        return None if not frame.any() else frame
+
+    def evaluate(self, occ: Occurrence, points: IntArray, k: IntArray, n: int,
+                 t0: IntArray | None = None) -> FloatArray:
+        """Samples of ``occ`` at local sample indices ``k`` for ``points`` (n samples long);
+        ``t0``: program sample at which ``occ`` starts, per point (carrier phase)."""
         sr = self.sample_rate
+        shift = self.carrier_phase(occ, points, t0)
+        if shift is not None:
+            vals = self.field_values(occ, points)
+            vals["phase"] = vals["phase"] + shift[:, None]
+            return occ.seg.sample(vals, (k / sr)[None, :], np.full((len(points), 1), n / sr))
         if occ.seg.duration_independent() and not occ.seg.constant:
             inv, table = self._duration_free_table(occ)
             if table is not None:
@@ -113,10 +140,15 @@ class Timeline:
                     out[g.points] = p.stop - p.start
         return out
 
-    def last_value(self, occ: Occurrence | None, points: IntArray, group: Group) -> FloatArray:
-        """Value of the last sample of ``occ`` (0 V if None) for ``points``, shape (n, 1)."""
+    def rest_value(self, occ: Occurrence | None, points: IntArray, group: Group) -> FloatArray:
+        """Value the lane rests at after ``occ`` for ``points``, shape (n, 1): 0 V if None,
+        the offset after an oscillating segment, else its last sample."""
         if occ is None:
             return np.zeros((len(points), 1))
+        if occ.seg.rests_at_offset:
+            v = occ.values["offset"]
+            return v[points][:, None] if isinstance(v, np.ndarray) else np.full(
+                (len(points), 1), float(v))
         piece = next(p for p in group.lanes[occ.lane] if p.occ is occ)
         n = piece.stop - piece.start
         return self.evaluate(occ, points, np.array([n - 1]), n)
@@ -137,6 +169,7 @@ def bind(sweep: Sweep, sample_rate: float) -> Timeline:
     occs: list[Occurrence] = []
     dropped: list[tuple[Occurrence, IntArray]] = []
     kinds: dict[str, str] = {}
+    frames: dict[str, Any] = {}  # lane -> virtual-Z phase so far (float or (P,) array)
     blocks = list(sweep.schedule.blocks())
     # per block, per lane: list of (occurrence, start, stop) sample arrays
     layout: list[dict[str, list[tuple[Occurrence, IntArray, IntArray]]]] = []
@@ -152,7 +185,10 @@ def bind(sweep: Sweep, sample_rate: float) -> Timeline:
                     kinds.setdefault(lane, seg.kind)
                 if seg.kind != "gap" and kinds[lane] != seg.kind:
                     raise SequencerError(f"lane {lane!r} mixes {kinds[lane]} and {seg.kind}")
-                occ = Occurrence(len(occs), b, lane, seg, _bind_values(seg, params))
+                occ = Occurrence(len(occs), b, lane, seg, _bind_values(seg, params),
+                                 frames.get(lane, 0.0))
+                if isinstance(seg, PhaseShift):
+                    frames[lane] = frames.get(lane, 0.0) + occ.values["phase"]
                 dur = np.broadcast_to(np.asarray(occ.values["duration"], float), (P,))
                 if np.any(dur < 0) or not np.all(np.isfinite(dur)):
                     raise SequencerError(f"negative or non-finite duration in {seg.describe()}"
@@ -170,6 +206,10 @@ def bind(sweep: Sweep, sample_rate: float) -> Timeline:
             if placed:
                 block_len[:, b] = np.maximum(block_len[:, b], placed[-1][2])
         layout.append(lanes)
+    for lane in frames:
+        if kinds.get(lane, "analog") != "analog":
+            raise SequencerError(f"phase_shift on {kinds[lane]} lane {lane!r}: virtual Z acts "
+                                 "on analog (burst) lanes only")
     block_starts = np.zeros((P, len(blocks) + 1), dtype=np.int64)
     np.cumsum(block_len, axis=1, out=block_starts[:, 1:])
     cols = [block_starts] + [np.stack([s, e], axis=1) for lanes in layout
