@@ -18,11 +18,14 @@ _ERROR = re.compile(r"\s*([+-]?\d+)\s*,\s*(.*)", re.DOTALL)
 class InstrumentError(RuntimeError):
     """The instrument reported errors in its SCPI error queue."""
 
-    def __init__(self, instrument: str, errors: list[tuple[int, str]]) -> None:
+    def __init__(self, instrument: str, errors: list[tuple[int, str]],
+                 command: str | None = None) -> None:
         self.instrument = instrument
         self.errors = errors
+        self.command = command
         listed = "; ".join(f'{code},"{message}"' for code, message in errors)
-        super().__init__(f"{instrument} reported {len(errors)} error(s): {listed}")
+        who = instrument if command is None else f"{instrument}: {command!r} ->"
+        super().__init__(f"{who} reported {len(errors)} error(s): {listed}")
 
 
 def parse_error(reply: str) -> tuple[int, str]:
@@ -140,9 +143,10 @@ class ScpiInstrument(Instrument):
 
     def check_errors(self) -> None:
         """Raise `InstrumentError` listing every error in the instrument's queue (if any)."""
+        command = self.last_command or None  # what the errors came after
         errors = self.read_errors()
         if errors:
-            raise InstrumentError(self.name, errors)
+            raise InstrumentError(self.name, errors, command)
 
     def close(self) -> None:
         """Close the transport, then the qcodes instrument."""

@@ -158,25 +158,36 @@ class GateKeeper:
         given_up: dict[int, str] = {}  # id(dac) -> why
         for gate in self.gates:
             self._restore_one(gate, self.start[gate.name], errors, given_up)
-        for gate in self.others:  # gates the run never moved: moved anyway (a reset)?
+        self._put_back_moved(errors, given_up)
+        if not errors:  # once more: a reset during the restore undoes what came before it
+            self._put_back_moved(errors, given_up, everything=True)
+        if errors:
+            raise GatesNotRestored(
+                "gates NOT all restored to their start values; as far as known: " + self.where()
+                + "; " + "; ".join(f"{name}: {why}" for name, why in errors.items()))
+
+    def _put_back_moved(self, errors: dict[str, str], given_up: dict[int, str], *,
+                        everything: bool = False) -> None:
+        """Read back the gates not restored yet (``everything``: all of them); put back any
+        that is not at its start value."""
+        todo = [*self.gates, *self.others] if everything else list(self.others)
+        for gate in todo:
             if id(gate.dac) in given_up:
                 continue
-            want = self.others_start[gate.name]
+            want = self.start.get(gate.name, self.others_start.get(gate.name, math.nan))
             try:
                 present = gate.get()
             except Exception:  # the DAC answered the restore but not this: try to restore
                 present = math.nan
             if not abs(present - want) <= HELD_TOLERANCE:
-                self._say(f"gate {gate.name} (not swept) reads {present:+.6g} V, was "
-                          f"{want:+.6g} V before the run: ramping it back")
-                self.gates.append(gate)
-                self.start[gate.name] = want
-                self.known[gate.name] = present
+                self._say(f"gate {gate.name} reads {present:+.6g} V, was {want:+.6g} V before "
+                          "the run: ramping it back")
+                if gate.name not in self.start:
+                    self.gates.append(gate)
+                    self.start[gate.name] = want
+                if math.isfinite(present):
+                    self.known[gate.name] = present
                 self._restore_one(gate, want, errors, given_up)
-        if errors:
-            raise GatesNotRestored(
-                "gates NOT all restored to their start values; as far as known: " + self.where()
-                + "; " + "; ".join(f"{name}: {why}" for name, why in errors.items()))
 
     def _restore_one(self, gate: Gate, volts: float, errors: dict[str, str],
                      given_up: dict[int, str]) -> None:
