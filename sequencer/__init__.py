@@ -55,7 +55,7 @@ from dotstack.sequencer.segments import (
     register_function,
 )
 from dotstack.sequencer.serialize import from_json, to_json
-from dotstack.sequencer.targets import AwgTarget, DigitizerTarget
+from dotstack.sequencer.targets import AwgTarget, DigitizerTarget, MixerCorrection
 from dotstack.sequencer.virtual_gates import VirtualGateLayer, VirtualGates
 from dotstack.sequencer.waves import DenseChunk, LinearChunk, RunChunk, WaveStore
 
@@ -65,7 +65,7 @@ __all__ = [
     "ATS9360", "AWG5208", "Acquire", "AcquisitionProgram", "AcquisitionWindow", "Arbitrary",
     "AwgLimits", "AwgTarget", "Axis", "BiasT", "BiasTDroopWarning", "Block", "Burst", "Chirp",
     "Compiled", "DenseChunk", "DigitizerLimits", "DigitizerTarget", "Gap", "Hold", "LimitError",
-    "LinearChunk", "Marker", "Note", "Padding", "Param", "PhaseShift", "Program", "Ramp",
+    "LinearChunk", "Marker", "MixerCorrection", "Note", "Padding", "Param", "PhaseShift", "Program", "Ramp",
     "Repeat", "RunChunk",
     "Schedule", "Segment",
     "SequenceTable", "SequencerError", "Step", "Sweep", "UnregisteredFunctionError",

@@ -14,6 +14,7 @@ sampled here; the rest is written when rendered or uploaded.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from fractions import Fraction
@@ -168,16 +169,35 @@ def _sources(tl: Timeline, target: AwgTarget, vg: VirtualGates | None,
     row = {n: i for i, n in enumerate(names)}
     lanes = [[(analog[j], float(w)) for j, w in enumerate(mat[row[ch]]) if w != 0.0]
              if ch in row else [] for ch in target.channels]
+    offsets = _mixer_correction(target, lanes)
     marks = [[(lane, bit) for lane, c, bit in target.markers if c == ch]
              for ch in target.channels]
     delays, mdelays = source_delays(target, list(target.channels), marks)
     out = [ChannelSource(ch, ln, d, [(lane, bit, md) for (lane, bit), md in zip(mk, mds,
-                                                                                strict=True)])
-           for ch, ln, d, mk, mds in zip(target.channels, lanes, delays, marks, mdelays,
-                                         strict=True)]
+                                                                                strict=True)],
+                         off)
+           for ch, ln, d, mk, mds, off in zip(target.channels, lanes, delays, marks, mdelays,
+                                              offsets, strict=True)]
     _check_frequencies(tl, target, out)
     check_trigger_waits(tl.sweep, target, out)
     return out
+
+
+def _mixer_correction(target: AwgTarget, lanes: list[list[tuple[str, float]]]) -> list[float]:
+    """Apply each IQ pair's MixerCorrection to the lane weights (in place: the correction is
+    linear in the lanes); returns every channel's constant offset (V)."""
+    offsets = [0.0] * len(target.channels)
+    index = {ch: k for k, ch in enumerate(target.channels)}
+    for i_ch, q_ch, corr in target.iq_pairs:
+        ki, kq = index[i_ch], index[q_ch]
+        weights: dict[str, float] = {}
+        for lane, w in lanes[kq]:
+            weights[lane] = weights.get(lane, 0.0) + corr.gain * math.cos(corr.phase) * w
+        for lane, w in lanes[ki]:
+            weights[lane] = weights.get(lane, 0.0) + corr.gain * math.sin(corr.phase) * w
+        lanes[kq] = [(lane, w) for lane, w in weights.items() if w != 0.0]
+        offsets[ki], offsets[kq] = corr.offset_i, corr.offset_q
+    return offsets
 
 
 def _check_frequencies(tl: Timeline, target: AwgTarget, sources: list[ChannelSource]) -> None:

@@ -18,6 +18,8 @@ from dotstack.sequencer import (
     DigitizerTarget,
     Gap,
     Hold,
+    LimitError,
+    MixerCorrection,
     Param,
     PhaseShift,
     Ramp,
@@ -189,3 +191,65 @@ def test_phase_shift_refusals_and_json() -> None:
         iq_pair(1e-8, 0.0, 0.1, Param("p"))  # type: ignore[arg-type]
     sched = seq(iq_burst("I", "Q", 1e-8, 1e7, 0.1), phase_shift(("I", "Q"), Param("z")))
     assert from_json(to_json(sched)) == sched
+
+
+CORR = MixerCorrection(gain=1.12, phase=0.15, offset_i=0.013, offset_q=-0.021)
+
+
+def _mixer(i_in: np.ndarray, q_in: np.ndarray, c: MixerCorrection, t: np.ndarray,
+           f_lo: float) -> np.ndarray:
+    """The modelled imperfect mixer (the one ``c`` corrects): DC offsets -offset_i/-offset_q
+    at its inputs, Q arm gain 1/gain, I arm LO skewed by the quadrature error; RF per unit LO
+    (normalised by 1/cos(phase))."""
+    w = 2 * np.pi * f_lo * t
+    return ((i_in - c.offset_i) * np.cos(w - c.phase)
+            - (q_in - c.offset_q) / c.gain * np.sin(w)) / np.cos(c.phase)
+
+
+@pytest.mark.parametrize("output", ["float32", "int16"])
+def test_mixer_correction_gives_the_ideal_single_sideband(output) -> None:
+    """A corrected program through the modelled mixer: exactly the single sideband at
+    LO + IF during the burst and no RF (no LO leakage) elsewhere; uncorrected it leaks."""
+    f_if, f_lo, a, ph = 50e6, 213e6, 0.3, 0.2
+    sched = seq(par(iq_burst("I", "Q", 400e-9, f_if, a, ph), P1=Hold(400e-9, 0.1)),
+                par(P1=Hold(304e-9, -0.1)))
+    chans = ("P1", "I", "Q")
+    target = AwgTarget("awg", LIM, chans, output=output, iq_pairs=(("I", "Q", CORR),))
+    prog = compile_schedule(sched, [target]).programs["awg"]
+    out = render(prog)
+    n = np.arange(704)
+    t = n / SR
+    on = n < 400
+    rf = _mixer(out["I"], out["Q"], CORR, t, f_lo)
+    ideal = np.where(on, a * np.cos(2 * np.pi * (f_lo + f_if) * t + ph), 0.0)
+    tol = 1e-6 if output == "float32" else 4 * LIM.lsb
+    np.testing.assert_allclose(rf, ideal, atol=tol, rtol=0)
+    np.testing.assert_allclose(out["P1"], np.where(on, 0.1, -0.1), atol=TOL[output], rtol=0)
+    # the corrected samples themselves, from the documented formula
+    i_w = np.where(on, a * np.cos(2 * np.pi * f_if * t + ph), 0.0)
+    q_w = np.where(on, a * np.sin(2 * np.pi * f_if * t + ph), 0.0)
+    np.testing.assert_allclose(out["I"], i_w + CORR.offset_i, atol=TOL[output], rtol=0)
+    np.testing.assert_allclose(out["Q"], CORR.gain * (q_w * np.cos(CORR.phase) + i_w * np.sin(
+        CORR.phase)) + CORR.offset_q, atol=TOL[output], rtol=0)
+    plain = render(compile_schedule(sched, [AwgTarget("awg", LIM, chans)]).programs["awg"])
+    leak = _mixer(plain["I"], plain["Q"], CORR, t, f_lo)
+    assert np.abs(leak[~on]).max() > 0.01  # uncorrected: LO leakage while nothing plays
+    assert np.abs(leak[on] - ideal[on]).max() > 0.02  # and the image of the sideband
+
+
+def test_mixer_correction_is_validated_and_range_checked() -> None:
+    for kw, what in (({"gain": 0.0}, "gain"), ({"gain": float("nan")}, "gain"),
+                     ({"phase": 1.6}, "phase"), ({"offset_q": float("inf")}, "offset_q")):
+        with pytest.raises(SequencerError, match=what):
+            MixerCorrection(**kw)
+    with pytest.raises(SequencerError, match="'X'"):
+        AwgTarget("awg", LIM, ("I", "Q"), iq_pairs=(("I", "X", MixerCorrection()),))
+    with pytest.raises(SequencerError, match="more than one"):
+        AwgTarget("awg", LIM, ("I", "Q", "R"), iq_pairs=(("I", "Q"), ("R", "I")))
+    assert AwgTarget("awg", LIM, ("I", "Q"), iq_pairs=(("I", "Q"),)).iq_pairs[0][2] == \
+        MixerCorrection()
+    big = MixerCorrection(offset_i=0.95)
+    with pytest.raises(LimitError, match="'I'") as err:
+        compile_schedule(iq_burst("I", "Q", 64e-9, 0.0, 0.1),
+                         [AwgTarget("awg", LIM, ("I", "Q"), iq_pairs=(("I", "Q", big),))])
+    assert err.value.limit == "amplitude_range"
