@@ -15,13 +15,14 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dotstack.experiments.hardware import HardwareRaster
+from dotstack.experiments.result import RunResult  # re-exported: its home was this module
 from dotstack.experiments.shield import GateKeeper, GatesNotRestored, InterruptGuard
 from dotstack.station import Gate, LabStation
 from dotstack.store import Axis, Quantity, RunWriter
@@ -43,26 +44,6 @@ class SweepAxis:
         if points < 2:
             raise ValueError(f"sweep of {gate}: needs at least 2 points, got {points}")
         return cls(gate, np.linspace(float(start), float(stop), int(points)))
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What an experiment returns: where its data is, how it ended, and its fit."""
-
-    path: str
-    run_id: str
-    name: str
-    status: str
-    fit: Mapping[str, Any] = field(default_factory=dict)
-    plot: str | None = None
-    #: fsspec options of the store's location (``path`` is then a URL); kept out of the repr
-    storage_options: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
-
-    def load(self) -> Any:
-        """The run as an `xarray.Dataset` (valid points only)."""
-        from dotstack.store import load
-
-        return load(self.path, storage_options=self.storage_options)
 
 
 def gate_sweep(

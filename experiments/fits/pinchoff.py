@@ -1,19 +1,32 @@
-"""Barrier pinch-off: current vs barrier voltage fitted with a logistic transmission.
+"""Barrier pinch-off: current vs barrier voltage fitted with a logistic transmission (lmfit).
 
 Model: ``I(V) = I_open / (1 + exp(-(V - V0) / w)) + I_offset`` — the barrier is half open at the
-pinch-off voltage ``V0``; ``w`` (V) is the width of the opening.
+pinch-off voltage ``V0``; ``w`` (V, > 0) is the width of the opening.  A falling curve has
+``I_open < 0`` (``I_offset`` is then the open current).  Standard errors come from lmfit's
+covariance, scaled by the reduced chi-square (see `dotstack.experiments.fits._lmfit`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
+import lmfit
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import curve_fit
 
 from dotstack.experiments.fits._data import sorted_xy
+from dotstack.experiments.fits._lmfit import quality, stderr, with_stderr
+
+
+def _logistic(v: np.ndarray, v0: float, w: float, i_open: float, offset: float) -> np.ndarray:
+    return i_open * 0.5 * (1.0 + np.tanh((v - v0) / (2.0 * w))) + offset
+
+
+#: the lmfit model of a pinch-off curve (independent variable ``v``)
+MODEL = lmfit.Model(_logistic, independent_vars=["v"], name="pinch-off logistic")
 
 
 @dataclass(frozen=True)
@@ -22,21 +35,38 @@ class PinchOffFit:
     width: float  # V
     open_current: float  # A
     offset: float  # A
-    pinch_off_stderr: float
-    width_stderr: float
+    pinch_off_stderr: float  # V
+    width_stderr: float  # V
+    open_current_stderr: float = float("inf")  # A
+    offset_stderr: float = float("inf")  # A
+    #: chi-square, reduced chi-square, R², AIC, BIC, ... (see `_lmfit.quality`)
+    fit_quality: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: the lmfit `ModelResult` (parameters with uncertainties, correlations, ``fit_report()``)
+    model_result: Any = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, fit: Mapping[str, Any]) -> PinchOffFit:
+        """The fit back from its `as_dict` (e.g. a run's ``meta/fit``; no `model_result`)."""
+        def err(key: str) -> float:
+            return float(fit.get(f"{key}_stderr", math.inf))
+
+        return cls(float(fit["pinch_off_V"]), float(fit["width_V"]), float(fit["open_current_A"]),
+                   float(fit["offset_A"]), err("pinch_off_V"), err("width_V"), err("open_current_A"),
+                   err("offset_A"), fit_quality=dict(fit.get("fit_quality") or {}))
 
     def model(self, volts: ArrayLike) -> np.ndarray:
         return _logistic(np.asarray(volts, float), self.pinch_off, self.width,
                          self.open_current, self.offset)
 
-    def as_dict(self) -> dict[str, float]:
-        return {"pinch_off_V": self.pinch_off, "width_V": self.width,
-                "open_current_A": self.open_current, "offset_A": self.offset,
-                "pinch_off_stderr_V": self.pinch_off_stderr, "width_stderr_V": self.width_stderr}
-
-
-def _logistic(v: np.ndarray, v0: float, w: float, i_open: float, offset: float) -> np.ndarray:
-    return i_open * 0.5 * (1.0 + np.tanh((v - v0) / (2.0 * w))) + offset
+    def as_dict(self) -> dict[str, Any]:
+        values = {"pinch_off_V": self.pinch_off, "width_V": self.width,
+                  "open_current_A": self.open_current, "offset_A": self.offset}
+        errors = {"pinch_off_V": self.pinch_off_stderr, "width_V": self.width_stderr,
+                  "open_current_A": self.open_current_stderr, "offset_A": self.offset_stderr}
+        return {**with_stderr(values, errors),
+                # the names of the first version, kept for readers of older runs
+                "pinch_off_stderr_V": self.pinch_off_stderr, "width_stderr_V": self.width_stderr,
+                "fit_quality": dict(self.fit_quality)}
 
 
 def fit_pinchoff(volts: ArrayLike, current: ArrayLike) -> PinchOffFit:
@@ -46,19 +76,22 @@ def fit_pinchoff(volts: ArrayLike, current: ArrayLike) -> PinchOffFit:
     span = hi - lo
     if not span > 0:
         raise ValueError("pinch-off fit: the current does not change over the sweep")
-    sign = 1.0 if np.mean(i[-max(1, v.size // 10):]) >= np.mean(i[: max(1, v.size // 10)]) else -1.0
-    half = lo + 0.5 * span
-    crossing = int(np.argmin(np.abs(i - half)))
-    v0_guess = float(v[crossing])
-    # 10-90 % rise of a logistic is 4.4 widths; start from a tenth of the sweep, refined by the fit
-    w_guess = sign * (v[-1] - v[0]) / 20.0
-    p0 = [v0_guess, w_guess, span, lo]
-    try:
-        popt, pcov = curve_fit(_logistic, v, i, p0=p0, maxfev=20000)
-    except RuntimeError as exc:
-        raise ValueError(f"pinch-off fit did not converge: {exc}") from exc
-    v0, w, i_open, offset = (float(x) for x in popt)
-    if w < 0:  # the same curve with the other sign convention
-        w, i_open, offset = -w, -i_open, offset + i_open
-    err = np.sqrt(np.diag(pcov)) if np.all(np.isfinite(pcov)) else np.full(4, math.inf)
-    return PinchOffFit(v0, w, i_open, offset, float(err[0]), float(err[1]))
+    tail = max(1, v.size // 10)
+    sign = 1.0 if np.mean(i[-tail:]) >= np.mean(i[:tail]) else -1.0
+    crossing = int(np.argmin(np.abs(i - (lo + 0.5 * span))))
+    sweep = float(v[-1] - v[0])
+    params = MODEL.make_params(
+        v0=dict(value=float(v[crossing])),
+        # 10-90 % rise of a logistic is 4.4 widths; start from a tenth of the sweep
+        w=dict(value=sweep / 20.0, min=sweep * 1e-6),
+        i_open=dict(value=sign * span),
+        offset=dict(value=lo if sign > 0 else hi),
+    )
+    result = MODEL.fit(i, params, v=v, max_nfev=20000)
+    if not result.success:
+        raise ValueError(f"pinch-off fit did not converge: {result.message}")
+    p = result.params
+    return PinchOffFit(
+        float(p["v0"].value), float(p["w"].value), float(p["i_open"].value), float(p["offset"].value),
+        stderr(result, "v0"), stderr(result, "w"), stderr(result, "i_open"), stderr(result, "offset"),
+        fit_quality=quality(result), model_result=result)

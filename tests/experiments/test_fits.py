@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dotstack.experiments.fits import fit_charge_stability, fit_pinchoff, fit_sensor_peaks
+from dotstack.experiments.fits import (
+    PinchOffFit,
+    SensorFit,
+    StabilityFit,
+    fit_charge_stability,
+    fit_pinchoff,
+    fit_sensor_peaks,
+)
 from dotstack.mocks.physics import DeviceParams, VirtualLab, charge_stability_map
 
 
@@ -68,3 +75,89 @@ def test_charge_stability_fit_rejects_bad_shapes_and_empty_maps() -> None:
         fit_charge_stability(p, p, np.full((20, 20), np.nan))
     with pytest.raises(ValueError, match="no transition lines"):
         fit_charge_stability(p, p, np.random.default_rng(1).normal(size=(20, 20)))
+
+
+def _pinch_data(seed: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    v = np.linspace(-0.3, 0.3, 151)
+    rng = np.random.default_rng(seed)
+    return v, 5e-9 / (1 + np.exp(-(v - 0.04) / 0.03)) + 1e-11 + rng.normal(0, noise, v.size)
+
+
+def test_pinchoff_uncertainties_are_calibrated() -> None:
+    fits = [fit_pinchoff(*_pinch_data(seed, 5e-11)) for seed in range(40)]
+    v0 = np.array([f.pinch_off for f in fits])
+    err = np.array([f.pinch_off_stderr for f in fits])
+    # the stated standard error is the scatter of the estimate over noise realisations
+    assert np.std(v0, ddof=1) == pytest.approx(np.mean(err), rel=0.35)
+    assert np.mean(np.abs(v0 - 0.04) < 3 * err) >= 0.95
+    quiet = fit_pinchoff(*_pinch_data(0, 5e-12))
+    assert quiet.pinch_off_stderr < fits[0].pinch_off_stderr / 5  # less noise, smaller error
+    d = fits[0].as_dict()
+    for key in ("pinch_off_V", "width_V", "open_current_A", "offset_A"):
+        assert 0 < d[f"{key}_stderr"] < np.inf
+    assert d["pinch_off_stderr_V"] == d["pinch_off_V_stderr"]  # the first version's name
+    q = d["fit_quality"]
+    assert np.sqrt(q["reduced_chi_square"]) == pytest.approx(5e-11, rel=0.15)  # the noise
+    assert 0.99 < q["r_squared"] <= 1 and q["aic"] < 0 and q["bic"] > q["aic"]
+    assert fits[0].model_result.params["v0"].stderr == d["pinch_off_V_stderr"]
+    back = PinchOffFit.from_dict(d)
+    assert back == fits[0] and back.model_result is None
+
+
+def test_sensor_fit_uncertainties_propagate_to_the_operating_point() -> None:
+    v = np.linspace(-0.02, 0.02, 401)
+    w = 2e-4
+    clean = 3e-10 / np.cosh((v - 0.005) / (2 * w)) ** 2 + 1e-10
+    steepest = 0.005 - 2 * w * np.arctanh(1 / np.sqrt(3))
+    fits = [fit_sensor_peaks(v, clean + np.random.default_rng(s).normal(0, 5e-12, v.size))
+            for s in range(30)]
+    op = np.array([f.operating_point for f in fits])
+    slope = np.array([f.slope for f in fits])
+    assert np.std(op, ddof=1) == pytest.approx(np.mean([f.stderr["operating_point_V"] for f in fits]),
+                                               rel=0.4)
+    assert np.std(slope, ddof=1) == pytest.approx(np.mean([f.stderr["slope_A_per_V"] for f in fits]),
+                                                  rel=0.4)
+    assert np.mean(np.abs(op - steepest) < 3 * np.array([f.stderr["operating_point_V"] for f in fits])) > 0.9
+    true_slope = 2 * 3e-10 / (3 * np.sqrt(3) * w)
+    assert np.mean(slope) == pytest.approx(true_slope, rel=0.02)
+    d = fits[0].as_dict()
+    assert d["operating_point_V_stderr"] == fits[0].stderr["operating_point_V"]
+    assert d["fit_quality"]["n_points"] == fits[0].model_result.ndata
+    assert SensorFit.from_dict(d) == fits[0]
+
+
+def _noisy_map(noise: float, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    lab = VirtualLab(DeviceParams())
+    p = np.linspace(-0.2, 0.2, 81)
+    z = charge_stability_map(p, p, S=lab.ground_truth()["sensor"]["operating_point"]["S"])
+    return p, z + np.random.default_rng(seed).normal(0, noise * np.ptp(z), z.shape)
+
+
+def test_charge_stability_bootstrap_errors() -> None:
+    p, quiet = _noisy_map(0.01)
+    _, loud = _noisy_map(0.15)
+    a, b = fit_charge_stability(p, p, quiet), fit_charge_stability(p, p, loud)
+    for fit in (a, b):
+        assert 0 < fit.slope_dot1_stderr < abs(fit.slope_dot1) / 5
+        assert 0 < fit.slope_dot2_stderr < abs(fit.slope_dot2) / 5
+        np.testing.assert_array_equal(fit.virtual_gate_matrix_stderr,
+                                      [[0, fit.cross_ratio_12_stderr], [fit.cross_ratio_21_stderr, 0]])
+    assert b.slope_dot1_stderr > a.slope_dot1_stderr  # more noise, larger error
+    # cross_ratio_12 = -1/slope_dot1: its error follows by the delta method
+    assert a.cross_ratio_12_stderr == pytest.approx(a.slope_dot1_stderr / a.slope_dot1**2, rel=0.2)
+    assert fit_charge_stability(p, p, quiet) == a  # seeded: reproducible
+    assert fit_charge_stability(p, p, quiet, seed=1).slope_dot1_stderr != a.slope_dot1_stderr
+    assert fit_charge_stability(p, p, quiet, bootstrap=0).slope_dot1_stderr == np.inf
+    assert a.fit_quality["n_bootstrap"] == 200 and a.fit_quality["block_rows"] == 12
+    d = a.as_dict()
+    assert StabilityFit.from_dict(d) == a
+    for x0, y0, x1, y1 in d["lines_dot1_V"]:  # segments along the fitted slope, inside the map
+        assert (y1 - y0) / (x1 - x0) == pytest.approx(a.slope_dot1, rel=1e-9)
+        assert min(x0, x1) >= -0.21 and max(x0, x1) <= 0.21
+
+
+@pytest.mark.parametrize("bad", [True, 2.5, -1, "200"])
+def test_charge_stability_rejects_bad_bootstrap_counts(bad: object) -> None:
+    p, z = _noisy_map(0.01)
+    with pytest.raises(ValueError, match="bootstrap must be an integer"):
+        fit_charge_stability(p, p, z, bootstrap=bad)  # type: ignore[arg-type]
