@@ -9,7 +9,8 @@
   mkdocs-jupyter to render (without executing them: the test suite executes them).
 - **CLI reference.**  A page holding ``<!-- dotstack-cli -->`` gets the reference of every
   ``dotstack`` command, generated from the Typer app (``typer.main.get_command``): usage, help,
-  arguments and options with their types and defaults.
+  arguments and options as ``--help`` shows them; ``<!-- dotstack-experiments -->`` gets each
+  experiment of ``dotstack run`` with its parameters, as ``dotstack run NAME --help`` lists them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI_MARKER = "<!-- dotstack-cli -->"
+EXPERIMENTS_MARKER = "<!-- dotstack-experiments -->"
 NOTEBOOKS = "Notebooks"  # the nav section that lists every example notebook
 
 
@@ -103,14 +105,26 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if CLI_MARKER not in markdown:
+    if CLI_MARKER not in markdown and EXPERIMENTS_MARKER not in markdown:
         return markdown
     import typer
 
     from dotstack.cli import app
 
     command = typer.main.get_command(app)
-    return markdown.replace(CLI_MARKER, cli_reference(command, "dotstack"))
+    markdown = markdown.replace(CLI_MARKER, cli_reference(command, "dotstack"))
+    return markdown.replace(EXPERIMENTS_MARKER, experiments_reference())
+
+
+def experiments_reference() -> str:
+    """Markdown: each experiment ``dotstack run`` knows, with its parameters as
+    ``dotstack run NAME --help`` lists them (from the signature and the docstring)."""
+    from dotstack.cli_run import experiments, parameter_table
+
+    parts = []
+    for name in experiments():
+        parts += [f"### `dotstack run {name}`", "", "```text", parameter_table(name), "```", ""]
+    return "\n".join(parts)
 
 
 def cli_reference(command: Any, path: str, level: int = 2) -> str:
@@ -141,7 +155,7 @@ def _param_row(param: Any, ctx: Any) -> str:
         record = (param.human_readable_name, getattr(param, "help", None) or "")
     names, help_text = record
     kind = "argument" if param.param_type_name == "argument" else "option"
-    if kind == "option" and getattr(param, "multiple", False):
+    if kind == "option" and getattr(param, "multiple", False) and "repeat" not in help_text:
         help_text += " (repeatable)"
     return f"| `{names}` | {kind} | {_plain(help_text)} |"
 

@@ -112,7 +112,17 @@ def test_cli_reference_lists_commands_and_options() -> None:
                     "#### `dotstack mock-lab serve`"):
         assert heading in text
     assert "`--seed" in text and "`--base-port" in text
-    assert "(repeatable)" in text  # `run --param`
+    assert "`-p, --param" in text
+
+
+@needs_docs
+def test_experiments_reference_lists_each_experiment_and_its_parameters() -> None:
+    from dotstack.experiments.dc import EXPERIMENTS
+
+    text = _hooks().experiments_reference()
+    for name in EXPERIMENTS:
+        assert f"### `dotstack run {name}`" in text
+    assert "Parameters of charge_stability" in text and "p1" in text
 
 
 # -- help(dotstack) and a light import -------------------------------------------------------
