@@ -36,11 +36,18 @@ Analysis = Callable[[dict[str, np.ndarray]], Mapping[str, Any] | None]
 
 @dataclass(frozen=True)
 class SweepAxis:
+    """One swept gate of a `gate_sweep` and its values (V), in sweep order."""
+
     gate: str
     values: np.ndarray
 
     @classmethod
     def linspace(cls, gate: str, start: float, stop: float, points: int) -> SweepAxis:
+        """``points`` evenly spaced values from ``start`` to ``stop`` V, both included.
+
+        Raises:
+            ValueError: Fewer than 2 points.
+        """
         if points < 2:
             raise ValueError(f"sweep of {gate}: needs at least 2 points, got {points}")
         return cls(gate, np.linspace(float(start), float(stop), int(points)))

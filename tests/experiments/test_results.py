@@ -198,6 +198,9 @@ def test_video_runs_plot_the_mean_frame_with_its_fit(tmp_path: Path) -> None:
     assert fig.axes[1].get_ylabel() == "demodulated sensor signal (mean of 3 frames)"
     assert any(t.endswith(" µV") for t in _tick_labels(fig, "y", ax_index=1))
     assert len(_fit_lines(fig)) == len(fit["lines_dot1_V"]) + len(fit["lines_dot2_V"])
+    # a fit stored before the segments were recorded: one line per family, through the centre
+    older = {k: v for k, v in fit.items() if not k.startswith("lines_") and "stderr" not in k}
+    assert len(_fit_lines(draw_run(dotstack.load(path), older))) == 2
     png = plot_run(path, fit=fit)
     assert Path(png).read_bytes()[:4] == b"\x89PNG"
     result = RunResult(path, "id", "video_mode", "completed", fit)
