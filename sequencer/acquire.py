@@ -1,4 +1,9 @@
-"""Digitizer programs: one record per acquisition window, mapped back to sweep points."""
+"""Digitizer programs: one record per acquisition window, mapped back to sweep points.
+
+Single-shot windows (``Acquire(..., single_shot=True)`` or with a ``threshold``) mark their
+records in ``AcquisitionProgram.record_single_shot`` and carry their threshold (V, per
+record: a swept threshold differs per point; NaN where none) in ``record_threshold``.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +44,12 @@ def compile_acquisition(tl: Timeline, target: DigitizerTarget,
                         f"max_record_length={lim.max_record_length} of {target.name!r}",
                         segment=seg.describe(), channel=ch, limit="max_record_length")
                 rec_len = max(rec_len, n_dig)
-                wins.append((p.start, c, names[seg.name], p.stop - p.start, n_dig))
-        wins.sort()
+                thr = p.occ.values.get("threshold", np.nan)
+                thr = thr[group.points] if isinstance(thr, np.ndarray) else np.full(
+                    len(group.points), float(thr))
+                wins.append((p.start, c, names[seg.name], p.stop - p.start, n_dig,
+                             int(seg.single_shot), thr))
+        wins.sort(key=lambda w: w[:2])
         per_point[group.points] = len(wins)
         group_windows.append(wins)
     offsets = np.zeros(tl.n_points + 1, dtype=np.int64)
@@ -57,11 +66,15 @@ def compile_acquisition(tl: Timeline, target: DigitizerTarget,
     rec_ch = np.empty(n_rec, dtype=np.int64)
     rec_start = np.empty(n_rec)
     rec_samples = np.empty(n_rec, dtype=np.int64)
+    rec_single = np.zeros(n_rec, dtype=bool)
+    rec_thr = np.full(n_rec, np.nan)
     for group, wins in zip(tl.groups, group_windows, strict=True):
         if not wins:
             continue
         pos = offsets[group.points][:, None] + np.arange(len(wins))[None, :]
-        arr = np.array(wins, dtype=np.int64)
+        arr = np.array([w[:6] for w in wins], dtype=np.int64)
+        rec_single[pos] = arr[:, 5].astype(bool)[None, :]
+        rec_thr[pos] = np.stack([w[6] for w in wins], axis=1)
         rec_win[pos] = arr[:, 2]
         rec_ch[pos] = arr[:, 1]
         rec_samples[pos] = arr[:, 4]
@@ -73,8 +86,13 @@ def compile_acquisition(tl: Timeline, target: DigitizerTarget,
         coords[ax.name] = np.asarray(ax.values)[idx][rec_point]
     first = group_windows[int(tl.group_of_point[0])] if tl.n_points else []
     inv_names = {v: n for n, v in names.items()}
+    row0 = int(np.flatnonzero(tl.groups[int(tl.group_of_point[0])].points == 0)[0]) if (
+        tl.n_points) else 0
     windows = tuple(AcquisitionWindow(inv_names[w[2]], target.channels[w[1]], w[0] / sr,
-                                      w[3] / sr) for w in first)
+                                      w[3] / sr, bool(w[5]),
+                                      None if np.isnan(w[6][row0]) else float(w[6][row0]))
+                    for w in first)
     return AcquisitionProgram(target.name, lim, lim.sample_rate, record_length,
                               target.channels, tuple(names), windows, rec_point, rec_win,
-                              rec_ch, rec_start, rec_samples, coords, shape)
+                              rec_ch, rec_start, rec_samples, coords, shape, rec_single,
+                              rec_thr)

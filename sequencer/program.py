@@ -160,12 +160,17 @@ class Program:
 
 @dataclass(frozen=True)
 class AcquisitionWindow:
-    """An acquisition window of one sweep point; times in s from the point's start."""
+    """An acquisition window of the first sweep point; times in s from the point's start.
+
+    ``single_shot``: per-shot values wanted; ``threshold`` (V, None: none) classifies them
+    (at the first point; a swept threshold is per record in ``record_threshold``)."""
 
     name: str
     channel: str
     start: float
     duration: float
+    single_shot: bool = False
+    threshold: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +181,13 @@ class AcquisitionProgram:
     ``window_names[record_window[r]]``; it starts ``record_start[r]`` s after program
     start (trigger waits not counted) and holds ``record_samples[r]`` valid samples of
     ``record_length``. ``coords`` gives every axis' value for each record.
+
+    Single shot: ``record_single_shot[r]`` says record ``r`` wants every shot (each play of
+    the program) returned, not averaged: its value is the record integrated over its window
+    (:meth:`integrate`: the mean of its valid samples, V); ``record_threshold[r]`` (V, NaN:
+    none) classifies each shot (:meth:`classify`: True when the value exceeds it). A
+    digitizer controller plays the program ``shots`` times without averaging, then returns
+    ``integrate(volts)`` (shots, records) and ``classify(...)`` for these records.
     """
 
     digitizer: str
@@ -192,10 +204,55 @@ class AcquisitionProgram:
     record_samples: npt.NDArray[np.int64]
     coords: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     sweep_shape: tuple[int, ...] = ()
+    record_single_shot: npt.NDArray[np.bool_] | None = None  # None: no record is single-shot
+    record_threshold: npt.NDArray[np.float64] | None = None  # None: no thresholds (all NaN)
+
+    def __post_init__(self) -> None:
+        n = len(self.record_point)
+        single = (np.zeros(n, dtype=bool) if self.record_single_shot is None
+                  else np.asarray(self.record_single_shot, dtype=bool))
+        thr = (np.full(n, np.nan) if self.record_threshold is None
+               else np.asarray(self.record_threshold, dtype=np.float64))
+        if single.shape != (n,) or thr.shape != (n,):
+            raise ValueError(f"record_single_shot and record_threshold need {n} entries")
+        object.__setattr__(self, "record_single_shot", single)
+        object.__setattr__(self, "record_threshold", thr)
 
     @property
     def n_records(self) -> int:
         return len(self.record_point)
+
+    @property
+    def single_shot(self) -> bool:
+        """True when any record wants per-shot values."""
+        return bool(np.any(self.record_single_shot))
+
+    @property
+    def thresholded(self) -> npt.NDArray[np.bool_]:
+        """Per record: True when it has a threshold."""
+        return ~np.isnan(np.asarray(self.record_threshold))
+
+    def integrate(self, volts: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Records ``(..., records, samples)`` (V) -> each record's mean over its
+        ``record_samples`` valid samples, ``(..., records)``."""
+        v = np.asarray(volts, dtype=np.float64)
+        if v.ndim < 2 or v.shape[-2] != self.n_records:
+            raise ValueError(f"expected (..., {self.n_records} records, samples), got shape "
+                             f"{v.shape}")
+        valid = np.arange(v.shape[-1])[None, :] < self.record_samples[:, None]
+        if np.any(self.record_samples > v.shape[-1]):
+            raise ValueError(f"records hold {int(self.record_samples.max())} valid samples, "
+                             f"got only {v.shape[-1]}")
+        return np.asarray((v * valid).sum(axis=-1) / self.record_samples)
+
+    def classify(self, values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Per-shot values ``(..., records)`` -> True where a value exceeds its record's
+        threshold (records without a threshold: False; see :attr:`thresholded`)."""
+        v = np.asarray(values, dtype=np.float64)
+        if v.shape[-1:] != (self.n_records,):
+            raise ValueError(f"expected (..., {self.n_records} records), got shape {v.shape}")
+        with np.errstate(invalid="ignore"):
+            return np.asarray(v > np.asarray(self.record_threshold))
 
     def coordinates(self) -> dict[str, npt.NDArray[np.generic]]:
         """Per-record coordinates: every sweep axis, window name and channel."""

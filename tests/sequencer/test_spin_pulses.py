@@ -253,3 +253,52 @@ def test_mixer_correction_is_validated_and_range_checked() -> None:
         compile_schedule(iq_burst("I", "Q", 64e-9, 0.0, 0.1),
                          [AwgTarget("awg", LIM, ("I", "Q"), iq_pairs=(("I", "Q", big),))])
     assert err.value.limit == "amplitude_range"
+
+
+def test_single_shot_windows_with_thresholds_reach_the_acquisition_program() -> None:
+    """Acquire(single_shot/threshold) -> per-record flags and (swept) thresholds; the program
+    integrates each shot's record over its window and classifies it (numpy reference)."""
+    read = Acquire(300e-9, "read", threshold=Param("thr"))
+    sched = seq(par(P1=Hold(200e-9, 0.1)),
+                par(P1=Hold(1e-6, 0.0), A=[Gap(100e-9), Acquire(500e-9, "ref"), read]),
+                par(P1=Hold(64e-9, 0.0), A=Acquire(64e-9, "shot", single_shot=True)))
+    thr = [0.01, 0.02, 0.03]
+    dig = DigitizerTarget("dig", DigitizerLimits(sample_rate=5e8, record_granularity=8), ("A",))
+    res = compile_schedule(sweep(sched, ("thr", thr)), [AwgTarget("awg", LIM, ("P1",))], [dig])
+    acq = res.acquisitions["dig"]
+    assert acq.window_names == ("ref", "read", "shot")
+    assert acq.record_single_shot.tolist() == [False, True, True] * 3
+    np.testing.assert_array_equal(acq.record_threshold,
+                                  [np.nan, 0.01, np.nan, np.nan, 0.02, np.nan,
+                                   np.nan, 0.03, np.nan])
+    assert acq.single_shot and acq.thresholded.tolist() == [False, True, False] * 3
+    w = acq.windows
+    assert (w[0].single_shot, w[0].threshold) == (False, None)
+    assert (w[1].single_shot, w[1].threshold) == (True, 0.01)
+    assert (w[2].single_shot, w[2].threshold) == (True, None)
+    assert acq.record_samples.tolist() == [250, 150, 32] * 3
+    rng = np.random.default_rng(3)
+    shots = rng.normal(0.02, 0.01, size=(5, acq.n_records))
+    volts = rng.normal(0, 1.0, size=(5, acq.n_records, acq.record_length))  # garbage
+    for r, n in enumerate(acq.record_samples):
+        volts[:, r, :n] = shots[:, r, None] + 1e-3 * np.sin(np.arange(n) * 2 * np.pi / n)
+    values = acq.integrate(volts)
+    np.testing.assert_allclose(values, shots, atol=1e-12)
+    states = acq.classify(values)
+    want = np.zeros_like(states)
+    want[:, 1::3] = shots[:, 1::3] > np.array(thr)[None, :]
+    np.testing.assert_array_equal(states, want)
+    with pytest.raises(ValueError, match="records"):
+        acq.integrate(volts[:, :3])
+
+
+def test_acquire_flags_are_validated_and_serialized() -> None:
+    with pytest.raises(SequencerError, match="threshold"):
+        Acquire(1e-6, "r", threshold=float("nan"))
+    with pytest.raises(SequencerError, match="single_shot"):
+        Acquire(1e-6, "r", single_shot="yes")  # type: ignore[arg-type]
+    with pytest.raises(SequencerError, match="name"):
+        Acquire(1e-6, "")
+    assert Acquire(1e-6, "r", threshold=np.float32(0.5)).single_shot  # threshold implies it
+    sched = par(A=[Acquire(1e-6, "r", threshold=Param("t")), Acquire(1e-6, "s", single_shot=True)])
+    assert from_json(to_json(sched)) == sched
