@@ -9,6 +9,11 @@ cabling, and the instrument models:
 - ``dmm_transport``: a second 34465A reading the double dot's transport current (ohmic contact);
 - ``lab``: the lab's control channel (clock, ground truth; see `LabControlModel`);
 - ``awg``: Tektronix AWG5208 (sequences, markers on the trigger cabling; see `AWG5208Model`);
+- ``mw``: Rohde & Schwarz SGS100A microwave source (`SGS100AModel`), the spins' EDSR drive;
+- ``spin``: the spin physics (`SpinLab`): AWG channels 4/5 (`IQ_WIRING`) into the source's I/Q
+  inputs, the source's carrier at the dot, P1/P2 pulses as detuning, Pauli-spin-blockade readout
+  on the digitizer's channel B (``ats.chB``, `SPIN_PORT`); ground truth in
+  ``ground_truth()["spin"]``;
 - ``timedomain``: the time-domain physics (`TimeDomainLab`) the AWG drives and the digitizer
   reads: AWG channel 1 -> P1, 2 -> P2, 3 -> S (`AWG_WIRING`), each through a default
   `LineModel` (20 dB, 10 ms bias-T, no delay; ``awg_lines`` to change), gate = DAC level +
@@ -35,8 +40,11 @@ from dotstack.mocks.instruments.awg5208 import AWG5208Model
 from dotstack.mocks.instruments.keysight34465a import Keysight34465AModel
 from dotstack.mocks.instruments.labcontrol import LabControlModel
 from dotstack.mocks.instruments.qdac2 import QDac2Model
+from dotstack.mocks.instruments.sgs100a import SGS100AModel
 from dotstack.mocks.physics import DeviceParams, NoiseParams, VirtualLab
 from dotstack.mocks.physics.clock import LabClock, RealtimeClock, make_clock
+from dotstack.mocks.physics.spin import AcField, SpinSimulator
+from dotstack.mocks.physics.spin_lab import SpinLab, SpinWiring
 from dotstack.mocks.physics.timedomain import LineModel, TimeDomainLab
 from dotstack.mocks.physics.wiring import TriggerLines
 from dotstack.mocks.scpi import Fault, FaultPlan, FiredFault, ScpiModel, ScpiServer, serve_tcp
@@ -45,17 +53,23 @@ if TYPE_CHECKING:  # imported on use: it loads QCoDeS's Alazar driver package
     from dotstack.mocks.instruments.ats9360 import ATS9360API
 
 #: Instrument names of the mock lab, in the order their ports are assigned from ``base_port``.
-INSTRUMENTS: tuple[str, ...] = ("qdac", "dmm", "dmm_transport", "lab", "awg")
+INSTRUMENTS: tuple[str, ...] = ("qdac", "dmm", "dmm_transport", "lab", "awg", "mw")
 
 #: AWG5208 channel driving each gate through its line (the mock lab's AWG cabling).
 AWG_WIRING: Mapping[str, int] = {"P1": 1, "P2": 2, "S": 3}
 #: The digitizer input the time-domain physics feeds (the sensor's demodulated RF signal).
 ANALOG_PORT = "ats.chA"
+#: AWG5208 channels feeding the microwave source's I and Q inputs.
+IQ_WIRING: Mapping[str, int] = {"I": 4, "Q": 5}
+#: The digitizer input of the spin readout (the qubit pair's sensor).
+SPIN_PORT = "ats.chB"
+#: The AC magnetic field the default mock lab's spins sense (T, Hz).
+SPIN_AC_FIELD = AcField(amplitude=80e-9, frequency=500e3)
 
 #: Lab time (s) one SCPI message keeps each instrument busy on a virtual clock: a LAN round
 #: trip plus parsing, so that the virtual clock's run times are those of a real set-up.
 COMMAND_TIME: Mapping[str, float] = {"qdac": 0.5e-3, "dmm": 1e-3, "dmm_transport": 1e-3,
-                                     "awg": 1e-3}
+                                     "awg": 1e-3, "mw": 1e-3}
 
 
 @dataclass
@@ -68,6 +82,8 @@ class MockLab:
     vendor_apis: dict[str, Any] = field(default_factory=dict)  # `ats_api` objects by name
     #: the time-domain physics: AWG outputs + DAC levels -> device -> ``ats.chA`` volts
     timedomain: TimeDomainLab | None = None
+    #: the spin physics: AWG I/Q x the ``mw`` carrier, P1/P2 detuning -> ``ats.chB`` volts
+    spin: SpinLab | None = None
 
     @classmethod
     def create(
@@ -84,12 +100,14 @@ class MockLab:
         awg_wiring: Mapping[str, int] | None = None,
         awg_lines: Mapping[str, LineModel] | None = None,
         faults: FaultPlan | None = None,
+        spin: SpinSimulator | None = None,
     ) -> MockLab:
         """``triggers``: cabling ``{source port: destination port(s)}`` (default
         `TriggerLines.default`); ``command_time``: per-instrument lab time per message (s);
         ``awg_wiring``: gate -> AWG channel (default `AWG_WIRING`); ``awg_lines``: gate ->
         `LineModel` (default: `LineModel()` for each wired gate); ``faults``: the fault plan
-        (see `inject`)."""
+        (see `inject`); ``spin``: the spin physics (default: `SpinSimulator` seeded by
+        ``seed`` with `SPIN_AC_FIELD`)."""
         lab_clock = make_clock(clock) if isinstance(clock, str) else clock
         lines = triggers if isinstance(triggers, TriggerLines) or triggers is None \
             else TriggerLines(triggers)
@@ -100,7 +118,8 @@ class MockLab:
                                         seed=seed + 1, signal="transport")
         models: dict[str, ScpiModel] = {"qdac": qdac, "dmm": dmm, "dmm_transport": transport,
                                         "lab": LabControlModel(lab),
-                                        "awg": AWG5208Model(lab, name="awg")}
+                                        "awg": AWG5208Model(lab, name="awg"),
+                                        "mw": SGS100AModel(lab, name="mw")}
         times = {**COMMAND_TIME, **(command_time or {})}
         for name, model in models.items():
             if name in times:
@@ -109,7 +128,8 @@ class MockLab:
         td = TimeDomainLab(lab, {g: (awg_lines or {}).get(g, LineModel()) for g in wiring})
         td.attach_awg(models["awg"].channel_segments, wiring)  # type: ignore[attr-defined]
         td.connect(ANALOG_PORT)
-        mock = cls(lab=lab, models=models, timedomain=td)
+        mock = cls(lab=lab, models=models, timedomain=td,
+                   spin=_spin_lab(lab, models, wiring, td, spin, seed))
         models["lab"].truth = mock.ground_truth  # type: ignore[attr-defined]  # with time_domain
         if faults is not None:
             mock.inject(faults)
@@ -196,6 +216,8 @@ class MockLab:
         truth = self.lab.ground_truth()
         if self.timedomain is not None:
             truth["time_domain"] = self.timedomain.ground_truth()
+        if self.spin is not None:
+            truth["spin"] = self.spin.ground_truth()
         return truth
 
     def close(self) -> None:
@@ -214,3 +236,26 @@ class MockLab:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _spin_lab(lab: VirtualLab, models: Mapping[str, ScpiModel], wiring: Mapping[str, int],
+              td: TimeDomainLab, sim: SpinSimulator | None, seed: int) -> SpinLab | None:
+    """The spin path on the AWG's I/Q channels and P1/P2 (None if the plungers are not wired)."""
+    from dotstack.mocks.physics.params import GATES
+    from dotstack.mocks.physics.truth import lever_arms
+
+    if not {"P1", "P2"} <= set(wiring):
+        return None
+    _, alpha = lever_arms(lab.device, 0.0)
+    kappa = tuple((g, float(alpha[1, GATES.index(g)] - alpha[0, GATES.index(g)]))
+                  for g in ("P1", "P2"))
+    gates = tuple((g, int(wiring[g]), td.lines[g].gain) for g in ("P1", "P2"))
+    spin_wiring = SpinWiring(iq_channels=(IQ_WIRING["I"], IQ_WIRING["Q"]), gate_channels=gates,
+                             kappa=kappa)
+    awg, mw = models["awg"], models["mw"]
+    spin = SpinLab(lab, sim if sim is not None else SpinSimulator(ac_field=SPIN_AC_FIELD,
+                                                                  seed=seed),
+                   spin_wiring, awg_segments=awg.segments,  # type: ignore[attr-defined]
+                   carrier_at=mw.carrier_at)  # type: ignore[attr-defined]
+    spin.connect(SPIN_PORT)
+    return spin
