@@ -33,7 +33,10 @@ def test_run_name_help_lists_the_experiments_parameters() -> None:
     assert "Parameters of charge_stability" in text
     assert re.search(r"\n  p1 +start,stop,points, default -0\.2,0\.2,81\n", text)
     assert "gates" in text and "default P1,P2" in text
-    assert "inner sweep: start, stop (V), points" in text  # the parameter's documentation
+    from dotstack.experiments.dc import charge_stability
+
+    doc = experiment_params(charge_stability)["p1"].doc
+    assert doc and doc in text  # the parameter's documentation (its docstring, or a common text)
     assert "--station" in text and "--max-points" in text  # and the command's own options
     pinch = runner.invoke(app, ["run", "pinch_off", "-h"]).output
     assert re.search(r"\n  points +int, default 201\n", pinch) and "Sweep one barrier gate" in pinch
