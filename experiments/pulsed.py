@@ -157,7 +157,8 @@ class PulsedRaster:
                              f"{[lines[g].channel for g in channels]})")
         # the digitizer's trigger: at least one AWG sample wide (a shorter one is not played)
         sched = raster_schedule(self.x, self.y, dwell=self.dwell, settle=self.settle,
-                                marker_width=max(100e-9, 1.0 / self.awg_rate), order=self.order)
+                                marker_width=max(100e-9, 1.0 / self.awg_rate), order=self.order,
+                                tail=self._tail())
         self.rows = row_order(int(self.y[3]), self.order)
         awg = AwgTarget(self.awg, self.awg_limits.with_(sample_rate=self.awg_rate), channels,
                         markers=(("M", trigger, 0),))
@@ -170,6 +171,18 @@ class PulsedRaster:
         self.program = res.programs[self.awg]
         self.acquisition = res.acquisitions[self.digitizer]
         self.marker_channel = lines[trigger].channel
+
+    def _tail(self) -> float:
+        """The 0 V hold after each row: 1 us, or longer if the digitizer's record (the row
+        rounded up to the board's record granularity) would outlast the row's period (a board
+        ignores triggers while it records)."""
+        lim, rate = self.digitizer_limits, self.digitizer_rate
+        samples = math.ceil(int(self.x[3]) * self.dwell * rate - 1e-9)
+        g = lim.record_granularity
+        record = max(-(-samples // g) * g, -(-lim.min_record_length // g) * g) / rate
+        need = record + 2.0 / rate - (self.settle + int(self.x[3]) * self.dwell)
+        tail = max(1e-6, need)
+        return math.ceil(tail * self.awg_rate - 1e-9) / self.awg_rate
 
     @property
     def outputs(self) -> tuple[str, ...]:
