@@ -56,7 +56,30 @@ def fast_charge_stability(
 ) -> RunResult:
     """Video frames of ``gates`` over ``p1`` (fast) x ``p2`` (slow), (start, stop, points) in
     volts at the gates around their DC levels (``set_gates`` sets those first), averaged and
-    fitted; see the module docstring."""
+    fitted; see the module docstring.
+
+    Args:
+        station: The station, with pulse lines on both plungers and a digitizer.
+        p1: ``(start, stop, points)`` of the fast plunger, V at the gate around its DC level.
+        p2: ``(start, stop, points)`` of the slow plunger, likewise.
+        gates: The two plunger gates.
+        frames: Frames to average.
+        dwell: Time per pixel (s).
+        settle: Time per row before its ramp (s).
+        set_gates: DC levels set first (ramped back at the end).
+        compensation: A sensor compensation (the sensor gate follows the plungers).
+        reference: A DC `charge_stability` run (path, URL or id) whose virtual-gate matrix the
+            fit is compared with.
+        display: As for `video_mode`.
+        data_dir: Folder or fsspec URL for the run (default: ``$DOTSTACK_DATA_DIR`` or ``./data``).
+        storage_options: fsspec options of a URL ``data_dir`` (and of ``reference``).
+        plot: Write a PNG of the run beside its store.
+
+    Returns:
+        The run; its fit is `fit_charge_stability`'s on the mean image (slopes,
+        cross-capacitance ratios, ``virtual_gate_matrix``), plus the largest difference from
+        the reference's matrix when ``reference`` is given.
+    """
     g1, g2 = gates
     ref = reference_matrix(reference, storage_options) if reference is not None else None
 

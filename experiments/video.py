@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dotstack.experiments.compensation import SensorCompensation
 from dotstack.experiments.live import LiveImage
 from dotstack.experiments.pulsed import PulsedRaster, RasterAxis
 from dotstack.experiments.shield import InterruptGuard
@@ -65,9 +66,11 @@ def virtual_plungers(matrix: npt.ArrayLike, gates: Sequence[str] = ("P1", "P2"),
 
 def compensation_layer(compensation: Any) -> VirtualGateLayer:
     """The sensor compensation as a layer: ``sensor += sum_i c_i * plunger_i`` (gate volts).
-    ``compensation`` has ``sensor`` (gate name) and ``coefficients`` (plunger -> dV_S/dV_P)."""
-    sensor = str(compensation.sensor)
-    coefficients = {str(k): float(v) for k, v in dict(compensation.coefficients).items()}
+    ``compensation``: a `SensorCompensation`, its dict, or a run (path, URL, id) holding one
+    (`SensorCompensation.resolve`)."""
+    comp = SensorCompensation.resolve(compensation)
+    sensor = str(comp.sensor)
+    coefficients = {str(k): float(v) for k, v in dict(comp.coefficients).items()}
     bad = [k for k, v in coefficients.items() if not math.isfinite(v)]
     if bad or sensor in coefficients:
         raise ValueError(f"sensor compensation: coefficients must be finite and not of the "
@@ -143,14 +146,34 @@ def video_mode(
 ) -> RunResult:
     """Video mode over ``x`` (fast, sawtooth) and ``y`` (slow, staircase); see the module docs.
 
-    ``frames``: how many (None: until Ctrl-C or ``on_frame`` raises StopIteration); ``dwell``:
-    s per pixel; ``settle``: s per row before its ramp (flyback); ``averages``: plays averaged
-    per frame; ``set_gates``: DC levels set first (ramped back at the end); ``display``: see
-    `dotstack.experiments.live`; ``awg_rate``: AWG samples/s (default one sample per pixel: the
-    fast axis is a staircase of pixels); ``digitizer_rate``: samples/s of the records;
-    ``on_frame(i, image)`` after each frame; ``analysis(mean image, coordinates)`` at the end.
-    Returns the run (``fit``: ``frames``, the measured ``frames_per_second`` and what
-    ``analysis`` returned; a failing analysis is recorded as ``{"error": ...}``).
+    Args:
+        station: The station, with pulse lines on the rastered gates and a digitizer.
+        x: The fast axis ``(name, start, stop, points)``, V at the gate around its DC level.
+        y: The slow axis, likewise.
+        frames: How many frames (None: until Ctrl-C or ``on_frame`` raises StopIteration).
+        dwell: Time per pixel (s).
+        settle: Time per row before its ramp (flyback, s).
+        averages: Plays averaged per frame.
+        virtual_gates: Layers defining virtual gates that ``x`` and ``y`` may name.
+        compensation: A sensor compensation (the sensor gate follows the plungers).
+        set_gates: DC levels set first (ramped back at the end).
+        display: ``"auto"``, ``"window"``, ``"notebook"``, ``"offscreen"`` or ``"none"``
+            (see `dotstack.experiments.live`).
+        awg: The AWG instrument's name.
+        digitizer: The digitizer's name (`LabStation.digitizer`).
+        awg_rate: AWG samples/s (default one sample per pixel: the fast axis is a staircase
+            of pixels).
+        digitizer_rate: Samples/s of the records.
+        on_frame: Called as ``on_frame(i, image)`` after each frame.
+        analysis: Called as ``analysis(mean image, coordinates)`` at the end; its result
+            goes into the fit.
+        data_dir: Folder or fsspec URL for the run (default: ``$DOTSTACK_DATA_DIR`` or ``./data``).
+        storage_options: fsspec options of a URL ``data_dir``.
+        name: The run's name.
+
+    Returns:
+        The run (``fit``: ``frames``, the measured ``frames_per_second`` and what ``analysis``
+        returned; a failing analysis is recorded as ``{"error": ...}``).
     """
     xa, ya = _axis(x, "x"), _axis(y, "y")
     if frames is not None and (isinstance(frames, bool) or int(frames) != frames or frames < 1):
