@@ -12,7 +12,9 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "charge_stability.ipynb"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NOTEBOOK = EXAMPLES / "charge_stability.ipynb"
+VIDEO_NOTEBOOK = EXAMPLES / "video_mode.ipynb"
 CELL_TIMEOUT_S = 300  # generous: the machine may be shared; the notebook takes ~10-30 s
 # names jupyter_client replaces by the running interpreter when it starts a kernel
 _THIS_PYTHON = {"python", f"python{sys.version_info[0]}",
@@ -50,14 +52,20 @@ def outputs_text(cell: Any) -> str:
     return "".join(parts)
 
 
-def test_example_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+def execute(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run the notebook at ``path`` (committed without outputs) in a kernel of this Python."""
+    nb = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), \
         "the committed notebook must not store outputs"
     kernel = kernel_for_this_python(tmp_path, monkeypatch)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel,
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError (with the traceback) if any cell fails
+    return nb
+
+
+def test_example_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute(NOTEBOOK, tmp_path, monkeypatch)
 
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
@@ -70,3 +78,17 @@ def test_example_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert float(m.group(1)) < 0.05, final  # the fit recovers the simulator's cross-couplings
     everything = "".join(outputs_text(c) for c in code)
     assert "completed" in everything and "'completed'" in everything  # run status, both readers
+
+
+def test_video_mode_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute(VIDEO_NOTEBOOK, tmp_path, monkeypatch)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    images = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 3, "the live display and the two plots show figures"
+    everything = "".join(outputs_text(c) for c in code)
+    assert "30 frames at" in everything and "completed" in everything
+    final = outputs_text(code[-1])
+    m = re.search(r"video vs DC virtual gates within ([0-9.]+)", final)
+    assert m is not None, final
+    assert float(m.group(1)) <= 0.05, final  # issue 8: fast and DC matrices agree

@@ -84,9 +84,9 @@ def test_the_awg_plays_gate_volts_through_each_lines_attenuation_and_the_compens
     assert real["P2"][0] == pytest.approx(0.02 / gain["P2"])
     assert real["S"][0] == pytest.approx((-0.3 * 0.01 - 0.2 * 0.02) / gain["S"])
     with pytest.raises(ValueError, match="finite"):
-        class Bad:
-            sensor, coefficients = "S", {"P1": float("nan")}
-        compensation_layer(Bad())
+        compensation_layer({"sensor": "S", "coefficients": {"P1": float("nan")}})
+    with pytest.raises(ValueError, match="itself"):
+        compensation_layer({"sensor": "S", "coefficients": {"S": 0.1}})
 
 
 def test_compensated_video_drives_the_sensor_channel(station, tmp_path):
