@@ -5,7 +5,8 @@
 refuses grids larger than ``max_points``, reads and validates the station file, and checks
 what a file can tell without instruments: gate and readout names, and the voltages an experiment
 will visit (``set_gates`` values; ``start``/``stop`` of ``gate``; sweep tuples ``p1``, ``p2``
-of ``gates``) against each gate's limits in the file.  The instruments check the limits again.
+of ``gates``) against each gate's limits in the file (gate names also in ``sensor`` and
+``plungers``).  The instruments check the limits again.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ def check_against_station(fn: Callable[..., Any], kwargs: Mapping[str, Any], con
         for key in ("start", "stop"):
             if isinstance(value(key), (int, float)):
                 inside(single, float(value(key)), key)
+    for name in ("sensor", "plungers"):  # gate names of sensor_compensation and the like
+        names = value(name)
+        for g in (names,) if isinstance(names, str) else names if isinstance(names, tuple) else ():
+            if isinstance(g, str):
+                gate(g, name)
     pair = value("gates")
     if isinstance(pair, tuple) and all(isinstance(g, str) for g in pair):
         for g, sweep_name in zip(pair, ("p1", "p2"), strict=False):

@@ -63,6 +63,7 @@ def test_unknown_gate_named_before_connecting(connects: list[str]) -> None:
     assert "no gate 'Q9'" in one_line_error(run("charge_stability", "gates=Q9,P2"))
     assert "set_gates" in one_line_error(run("pinch_off", "set_gates={ZZ: 0.1}"))
     assert "no readout 'nope'" in one_line_error(run("pinch_off", "readout=nope"))
+    assert "plungers: no gate 'Q2'" in one_line_error(run("sensor_compensation", "plungers=P1,Q2"))
     assert connects == []
 
 
