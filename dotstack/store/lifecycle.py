@@ -3,13 +3,14 @@
 - **Heartbeat.** The root ``zarr.json`` records the writer's ``pid``, ``host``, ``pid_start``
   (Linux: the process' start time, against pid reuse) and ``heartbeat_utc``, rewritten by every
   commit and, while no commit happens, by a background thread every ``heartbeat_s`` seconds.
-- **Interpreter exit.** A writer that is never closed is closed by an exit hook (writers are
-  held weakly): every point written is committed and the run is marked ``aborted`` with
-  reason ``"not closed (interpreter exit)"``, once the main thread has ended and before Python
-  stops its thread pools (``threading``'s exit hooks; plain ``atexit`` as a fallback); a writer
-  last used from another non-daemon thread still alive is closed once that thread ends. (A
-  writer garbage-collected unclosed, or a process killed by a signal, commits nothing more: its
-  listing shows it dead or stale.)
+- **Interpreter exit.** A writer that is never closed is closed by an exit hook: every point
+  written is committed and the run is marked ``aborted`` with reason ``"not closed
+  (interpreter exit)"``, once the main thread has ended and before Python stops its thread
+  pools (``threading``'s exit hooks; plain ``atexit`` as a fallback); a writer last used from
+  another non-daemon thread still alive is closed once that thread ends.  Open writers are
+  held here until closed, so one the caller dropped without closing is not collected with its
+  uncommitted points: it too is closed at exit.  (A process killed by a signal commits nothing
+  more: its listing shows it dead or stale.)
 - **Liveness.** ``shown_status(attrs)`` is the status a listing shows: a ``running`` run whose
   process is gone on this host is ``dead``; one whose heartbeat is older than ``STALE_FACTOR``
   heartbeats is ``stale`` (its writer may be on another host, or hung).
@@ -22,7 +23,6 @@ import os
 import socket
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -36,7 +36,8 @@ EXIT_REASON = "not closed (interpreter exit)"
 STALE_FACTOR = 3.0
 """A running run whose heartbeat is older than this many ``heartbeat_s`` is shown ``stale``."""
 
-_OPEN: weakref.WeakSet[RunWriter] = weakref.WeakSet()
+#: open writers, held until closed (a dropped writer must not take its points with it)
+_OPEN: set[RunWriter] = set()
 _registered = False
 
 

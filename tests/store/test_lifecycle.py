@@ -40,6 +40,10 @@ w = RunWriter("child", [Axis("V", "V", "gate", np.arange(600.0))], [Quantity("I"
               data_dir=sys.argv[1], flush_points=10_000, flush_seconds=600)
 for k in range(500):
     w.write_point(k, I=2.0 * k)
+if sys.argv[2] == "dropped":  # the last reference goes, the writer never closed
+    del w
+    import gc
+    gc.collect()
 if sys.argv[2] == "hold":
     w.flush()
     print("ready", flush=True)
@@ -54,8 +58,9 @@ def child(tmp_path: Path, how: str) -> subprocess.Popen[str]:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
-def test_unclosed_writer_commits_at_interpreter_exit(tmp_path):
-    proc = child(tmp_path, "exit")
+@pytest.mark.parametrize("how", ["exit", "dropped"])
+def test_unclosed_writer_commits_at_interpreter_exit(tmp_path, how):
+    proc = child(tmp_path, how)
     _, _ = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 0
     [run] = list_runs(tmp_path / "data")
