@@ -13,7 +13,7 @@ bursts; a channel's ``offset`` (V, e.g. an IQ mixer's DC correction) is added ev
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -76,6 +76,7 @@ class GroupAssembler:
         self._const_cache: dict[int, FloatArray] = {}
         self._lin_cache: dict[int, tuple[FloatArray, FloatArray] | None] = {}
         self.subs = [self._subs(src) for src in sources]
+        self._sub_starts = [[sub.s for sub in subs] for subs in self.subs]
         self.marks = [self._marker_runs(src, None) for src in sources]
         n_ch = len(sources)
         self.head: list[FloatArray | None] = [None] * n_ch  # carried-over analog samples
@@ -142,6 +143,15 @@ class GroupAssembler:
                 runs.append((x, y, bits))
         return runs
 
+    def _subs_in(self, c: int, a: int, b: int) -> list[Sub]:
+        """Source intervals of channel ``c`` whose output samples may meet [a, b) (a
+        superset; callers clip with :meth:`_out_range`), found by bisection."""
+        d = self.sources[c].delay
+        starts = self._sub_starts[c]
+        i0 = max(bisect_right(starts, a - d) - 1, 0)
+        i1 = max(bisect_left(starts, b - d), i0 + 1)
+        return self.subs[c][i0:i1]
+
     def _out_range(self, sub: Sub, d: int) -> tuple[int, int]:
         """Output samples of source interval ``sub`` (the last one also covers padding)."""
         lo = min(sub.s + d, self.total)
@@ -172,11 +182,16 @@ class GroupAssembler:
                 edges.add(hh)
                 nonconst.append((0, hh))
         cuts = sorted(x for x in edges if 0 <= x <= self.total)
-        out = []
-        for a, b in pairwise(cuts):
-            const = not any(lo < b and a < hi for lo, hi in nonconst)
-            out.append((a, b, const))
-        return out
+        # every non-constant interval starts and ends on a cut: count the ones covering each
+        # elementary interval with a difference array (linear, not intervals x cuts)
+        cover = np.zeros(len(cuts) + 1, dtype=np.int64)
+        if nonconst:
+            pos = np.searchsorted(np.array(cuts), np.array(nonconst, dtype=np.int64).clip(
+                0, self.total))
+            np.add.at(cover, pos[:, 0], 1)
+            np.add.at(cover, pos[:, 1], -1)
+        busy = np.cumsum(cover)[:max(len(cuts) - 1, 0)] > 0
+        return [(a, b, not bool(x)) for (a, b), x in zip(pairwise(cuts), busy, strict=True)]
 
     def source_values(self, c: int, a: int, b: int) -> FloatArray:
         """Undelayed stream of channel ``c`` at samples [a, b) of the step, volts (n, b - a)."""
@@ -327,7 +342,7 @@ class GroupAssembler:
             out[:, :hi - a] = block
             with np.errstate(over="ignore"):
                 fp += as_uint64(block) @ w[:hi - a]
-        for sub in self.subs[c]:
+        for sub in self._subs_in(c, a, b):
             lo, hi = self._out_range(sub, d)
             lo, hi = max(lo, a), min(hi, b)
             if hi <= lo:
@@ -405,7 +420,7 @@ class GroupAssembler:
         mh = self.mhead[c]
         if mh is not None and a < mh.shape[1]:
             return None
-        for sub in self.subs[c]:
+        for sub in self._subs_in(c, a, b):
             lo, hi = self._out_range(sub, src.delay)
             lo, hi = max(lo, a), min(hi, b)
             if hi <= lo:
@@ -445,7 +460,7 @@ class GroupAssembler:
             head = self.head[c]
             assert head is not None
             runs.append((a, head[:, 0], zero, None))
-        for sub in self.subs[c]:
+        for sub in self._subs_in(c, a, b):
             lo, hi = self._out_range(sub, d)
             lo, hi = max(lo, a), min(hi, b)
             if hi <= lo:

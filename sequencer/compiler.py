@@ -250,7 +250,8 @@ def _compile_awg(tl: Timeline, target: AwgTarget, sources: list[ChannelSource],
         total = asm.total
         windows = cut_step(asm.intervals(), total, g_, lim.min_length,
                            repeat=lim.supports_repeat,
-                           block_cuts=[int(x) for x in group.block_starts])
+                           block_cuts=[int(x) for x in group.block_starts],
+                           regions=group.repeats)
         if len(windows) == 1 and windows[0].length < lim.min_length:
             short.append((group, asm, total))
             continue

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from dotstack.sequencer._util import unique_rows
 from dotstack.sequencer.errors import SequencerError
-from dotstack.sequencer.schedule import Sweep
+from dotstack.sequencer.schedule import Repeat, Sweep
 from dotstack.sequencer.segments import Param, PhaseShift, Segment
 
 IntArray = npt.NDArray[np.int64]
@@ -54,6 +54,7 @@ class Group:
     length: int  # samples of one step (before compensation / padding)
     lanes: dict[str, list[Piece]]
     block_starts: IntArray
+    repeats: list[tuple[int, int, int]] = field(default_factory=list)  # (start, body, count)
 
 
 @dataclass
@@ -218,15 +219,37 @@ def bind(sweep: Sweep, sample_rate: float) -> Timeline:
     first, inverse = unique_rows(struct)
     order = np.argsort(inverse, kind="stable")
     splits = np.cumsum(np.bincount(inverse, minlength=len(first)))[:-1]
-    groups = [_group(pts, int(first[g]), layout, block_starts, kinds)
+    regions = _repeat_blocks(sweep)
+    groups = [_group(pts, int(first[g]), layout, block_starts, kinds, regions)
               for g, pts in enumerate(np.split(order, splits))]
     return Timeline(sweep, sample_rate, P, occs, kinds, groups, inverse,
                     block_starts[:, -1].copy(), dropped)
 
 
+def _repeat_blocks(sweep: Sweep) -> list[tuple[int, int, int]]:
+    """Top-level repeats as (first block, blocks per body, count) of the unrolled blocks."""
+    out, b = [], 0
+    for item in sweep.schedule.items:
+        if isinstance(item, Repeat):
+            nb = sum(1 for _ in item.body.blocks())
+            if nb and item.count > 1:
+                out.append((b, nb, item.count))
+            b += nb * item.count
+        else:
+            b += 1
+    return out
+
+
 def _group(points: IntArray, rep: int, layout: list[dict[str, list[tuple[Occurrence, IntArray,
-           IntArray]]]], block_starts: IntArray, kinds: dict[str, str]) -> Group:
+           IntArray]]]], block_starts: IntArray, kinds: dict[str, str],
+           regions: list[tuple[int, int, int]]) -> Group:
     bs = block_starts[rep]
+    repeats = []
+    for b0, nb, count in regions:
+        edges = bs[b0:b0 + nb * count + 1:nb]
+        body = int(edges[1] - edges[0])
+        if body > 0 and bool((np.diff(edges) == body).all()):
+            repeats.append((int(edges[0]), body, count))
     pieces: dict[str, list[Piece]] = {lane: [] for lane in kinds}
     last: dict[str, Occurrence | None] = dict.fromkeys(kinds)
     for b, lanes in enumerate(layout):
@@ -243,4 +266,4 @@ def _group(points: IntArray, rep: int, layout: list[dict[str, list[tuple[Occurre
                 pos = e_
             if pos < b1:
                 pieces[lane].append(Piece(pos, b1, None, last[lane]))
-    return Group(points, int(bs[-1]), pieces, bs.copy())
+    return Group(points, int(bs[-1]), pieces, bs.copy(), repeats)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from seqtest_helpers import assert_round_trip
 
 from dotstack.sequencer import (
@@ -31,6 +33,7 @@ from dotstack.sequencer import (
     par,
     phase_shift,
     render,
+    repeat,
     seq,
     sweep,
     to_json,
@@ -302,3 +305,106 @@ def test_acquire_flags_are_validated_and_serialized() -> None:
     assert Acquire(1e-6, "r", threshold=np.float32(0.5)).single_shot  # threshold implies it
     sched = par(A=[Acquire(1e-6, "r", threshold=Param("t")), Acquire(1e-6, "s", single_shot=True)])
     assert from_json(to_json(sched)) == sched
+
+
+LIM_R = AwgLimits(sample_rate=SR, granularity=16, min_length=256, amplitude_range=(-1.0, 1.0))
+
+
+def _cpmg_like(n: int, f: float = 0.0, body_ns: int = 240):
+    """Readout-free CPMG-like train: n x (40 ns IQ burst while P1 holds, then a wait)."""
+    body = seq(par(iq_burst("I", "Q", 40e-9, f, 0.2, 0.3), P1=Hold(40e-9, 0.05)),
+               par(P1=Hold((body_ns - 40) * 1e-9, 0.1)))
+    return seq(par(P1=Hold(304e-9, 0.0)), repeat(body, n), par(P1=Hold(496e-9, -0.1)))
+
+
+def _cpmg_reference(n: int, f: float = 0.0, body_ns: int = 240) -> dict[str, np.ndarray]:
+    total = 304 + body_ns * n + 496
+    k = np.arange(total)
+    inside = (k >= 304) & (k < 304 + body_ns * n)
+    on = inside & ((k - 304) % body_ns < 40)
+    p1 = np.where(k < 304, 0.0, np.where(on, 0.05, np.where(inside, 0.1, -0.1)))
+    arg = 2 * np.pi * f * k / SR + 0.3
+    return {"P1": p1, "I": np.where(on, 0.2 * np.cos(arg), 0.0),
+            "Q": np.where(on, 0.2 * np.sin(arg), 0.0)}
+
+
+def _size(prog) -> tuple[int, int, int]:
+    return len(prog.table), prog.n_waveforms, int(prog.waveform_lengths.sum())
+
+
+@pytest.mark.parametrize("body_ns", [240, 400])
+def test_repeat_is_one_hardware_step_and_does_not_grow(body_ns) -> None:
+    """Repeat(n, body) -> one sequence-table step played n / u times (u bodies per waveform:
+    u = 2 for a 240-sample body under min_length 256, u = 1 for 400 samples: repeat n);
+    table and waveform memory are the same for n = 10 and n = 1000."""
+    u = 2 if body_ns == 240 else 1
+    sizes = {}
+    for n in (10, 1000, 11):
+        prog, out = _play(_cpmg_like(n, body_ns=body_ns), ("P1", "I", "Q"), lim=LIM_R)
+        want = _cpmg_reference(n, body_ns=body_ns)
+        for ch, w in want.items():
+            np.testing.assert_allclose(out[ch], w, atol=1e-6, rtol=0, err_msg=f"{ch} n={n}")
+        sizes[n] = _size(prog)
+        reps = prog.table.repeat.tolist()
+        assert any(r >= n // u - 1 for r in reps), reps  # (a window may go to the neighbours)
+        assert len(prog.table) <= 5
+    assert sizes[10] == sizes[1000]
+    assert max(r for r in compile_schedule(_cpmg_like(1000, body_ns=body_ns), [AwgTarget(
+        "awg", LIM_R, ("P1", "I", "Q"))]).programs["awg"].table.repeat) in (1000 // u,
+                                                                           1000 // u - 1)
+
+
+def test_repeat_with_a_carrier_merges_only_when_phase_coherent() -> None:
+    """A body of 240 ns holds 12 whole periods of 50 MHz: one repeated step. At 37 MHz the
+    carrier phase differs every body: the bodies stay separate waveforms (unrolled), and
+    the output is still one continuous carrier."""
+    for f, merged in ((50e6, True), (37e6, False)):
+        prog, out = _play(_cpmg_like(20, f), ("P1", "I", "Q"), lim=LIM_R)
+        for ch, w in _cpmg_reference(20, f).items():
+            np.testing.assert_allclose(out[ch], w, atol=1e-6, rtol=0, err_msg=f"{ch} f={f}")
+        assert bool(max(prog.table.repeat) >= 9) is merged
+
+
+def test_repeat_unrolled_without_hardware_repeats() -> None:
+    lim = LIM_R.with_(supports_repeat=False)
+    prog, out = _play(_cpmg_like(30), ("P1", "I", "Q"), lim=lim)
+    assert (prog.table.repeat == 1).all()
+    for ch, w in _cpmg_reference(30).items():
+        np.testing.assert_allclose(out[ch], w, atol=1e-6, rtol=0, err_msg=ch)
+
+
+def test_cut_step_repeat_regions() -> None:
+    """Region windows: u whole bodies each, the remainder in the last; room for min_length
+    on both sides; off-grid starts skip bodies; too short: unrolled."""
+    from dotstack.sequencer import Window, cut_step
+
+    iv = [(0, 5000, False)]
+    got = cut_step(iv, 5000, 16, 256, regions=[(304, 240, 11)])
+    assert got[1:6] == [Window(304 + 480 * k, 480) for k in range(4)] + [Window(2224, 720)]
+    assert got[0] == Window(0, 304) and got[-1] == Window(2944, 2056)
+    # 100 samples before the region: the first window of bodies goes to that stretch
+    got = cut_step(iv, 5000, 16, 256, regions=[(96, 240, 11)])
+    assert got[0] == Window(0, 576) and got[1] == Window(576, 480)
+    # too few bodies for one window: plain cutting
+    assert cut_step(iv, 5000, 16, 256, regions=[(304, 240, 1)]) == cut_step(iv, 5000, 16, 256)
+    assert cut_step(iv, 5000, 16, 256, regions=[(304, 240, 3)], repeat=False) == \
+        cut_step(iv, 5000, 16, 256, repeat=False)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 700), st.integers(1, 400), st.integers(1, 40), st.integers(0, 700),
+       st.sampled_from([1, 2, 8, 16]), st.sampled_from([1, 16, 64, 256]),
+       st.sampled_from([0.0, 25e6, 37e6]))
+def test_repeat_regions_round_trip(pre, body, count, post, g, min_len, f) -> None:
+    """Any repeat (body, count, surroundings, grid) plays exactly the unrolled schedule,
+    with every waveform on the grid and at least min_length long."""
+    lim = AwgLimits(sample_rate=SR, granularity=g, min_length=min_len,
+                    amplitude_range=(-1.0, 1.0))
+    burst = min(body, 7) * 1e-9
+    rep = repeat(seq(par(P1=Burst(burst, f, 0.2, 0.1)), par(P1=Hold((body - min(body, 7))
+                                                                    * 1e-9, 0.05))), count)
+    sched = seq(par(P1=Hold(pre * 1e-9, 0.1)), rep, par(P1=Ramp(post * 1e-9, 0.0, 0.3)))
+    prog = compile_schedule(sched, [AwgTarget("awg", lim, ("P1",))]).programs["awg"]
+    assert_round_trip(sched, prog)
+    lengths = prog.waveform_lengths
+    assert np.all(lengths % g == 0) and np.all(lengths >= min_len)
