@@ -188,6 +188,22 @@ class LabStation:
                                          f"{line.attenuation_db:g} dB")
         self.pulse_lines = declared
 
+    def _fault_plan(self) -> Any:
+        """The station file's ``dotstack.mock.faults`` as the mock lab's fault plan (or None)."""
+        mock = self.config.mock
+        if mock is None or not mock.faults:
+            return None
+        from dotstack.mocks.scpi import Fault, FaultPlan
+
+        faults = []
+        for i, doc in enumerate(mock.faults):
+            try:
+                faults.append(Fault.from_dict(doc))
+            except ValueError as exc:
+                raise StationConfigError(f"{self.config.source}: dotstack.mock.faults[{i}]: "
+                                         f"{exc}") from exc
+        return FaultPlan(tuple(faults), seed=mock.seed)
+
     def _mock_overrides(self) -> dict[str, dict[str, Any]]:
         from dotstack.mocks.lab import INSTRUMENTS, MockLab
 
@@ -197,7 +213,7 @@ class LabStation:
             triggers = {self._lab_port(s): [self._lab_port(d) for d in dests]
                         for s, dests in self.config.triggers.items()} or None
             self.mock_lab = MockLab.create(seed=mock.seed, clock=mock.clock or "virtual",
-                                           triggers=triggers)
+                                           triggers=triggers, faults=self._fault_plan())
             awg = next((n for n in self.config.instruments
                         if mock.instruments.get(n, n) == "awg"), None)
             if awg is not None:

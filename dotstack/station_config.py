@@ -124,6 +124,9 @@ class MockConfig:
     #: "virtual" (deterministic, nothing sleeps) or "realtime" (wall clock); None: virtual for an
     #: in-process lab, whatever a served lab runs for ``connect``
     clock: str | None = None
+    #: faults to inject (each a `dotstack.mocks.scpi.faults.Fault` as a mapping; the instrument
+    #: by its mock-lab name)
+    faults: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,10 @@ class StationConfig:
                     for name, r in ds.readout.items()}
         mock = None if ds.mock is None else MockConfig(
             seed=ds.mock.seed, connect=ds.mock.connect, base_port=ds.mock.base_port,
-            instruments=dict(ds.mock.instruments), clock=ds.mock.clock)
+            instruments=dict(ds.mock.instruments), clock=ds.mock.clock,
+            faults=tuple({**f.model_dump(exclude_unset=True),
+                          "instrument": ds.mock.instruments.get(f.instrument, f.instrument)}
+                         for f in ds.mock.faults))
         triggers = {port: tuple(dests) for port, dests in ds.triggers.items()}
         lines = {gate: PulseLineConfig(gate, p.instrument, p.channel, p.attenuation_db)
                  for gate, p in ds.pulse_lines.items()}
@@ -232,7 +238,7 @@ class StationConfig:
                             for k, p in self.pulse_lines.items()},
             "mock": None if self.mock is None else {
                 "seed": self.mock.seed, "connect": self.mock.connect, "base_port": self.mock.base_port,
-                "clock": self.mock.clock},
+                "clock": self.mock.clock, "faults": [dict(f) for f in self.mock.faults]},
         }
 
 
@@ -364,6 +370,22 @@ def _check_references(raw: Any, found: _Problems) -> None:
             if other != gate_name:
                 found.add((*line_key, "channel"), f"channel {channel} of {awg} already drives "
                                              f"{other}: one gate per AWG channel")
+    mock_map = _mapping(mock)
+    faults = mock_map.get("faults")
+    for i, fault in enumerate(faults if isinstance(faults, list) else []):
+        fault_key: tuple[Any, ...] = ("dotstack", "mock", "faults", i)
+        if mock_map.get("connect") is not None:
+            found.add(fault_key, "faults are injected into an in-process mock lab only (this station "
+                             "connects to a served one)")
+            break
+        fault = _mapping(fault)
+        instrument((*fault_key, "instrument"), fault.get("instrument"))
+        pattern = fault.get("match")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                found.add((*fault_key, "match"), f"{pattern!r} is not a regular expression ({exc})")
     lab_names: dict[Any, Any] = {}
     for name, lab_name in _mapping(_mapping(mock).get("instruments")).items():
         key = ("dotstack", "mock", "instruments", name)

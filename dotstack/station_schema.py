@@ -219,6 +219,28 @@ class PulseLine(_Section):
     """Attenuation of the line (dB, power: 20 dB is x0.1 in volts)."""
 
 
+class FaultSpec(_Section):
+    """A fault the mock lab injects (see `dotstack.mocks.scpi.faults`)."""
+
+    kind: Literal["timeout", "drop", "garble", "error", "reset", "slow"]
+    """What goes wrong."""
+    instrument: Str
+    """The station instrument it happens to."""
+    at: Annotated[int, Field(ge=1), BeforeValidator(_integer)] = 1
+    """The counted message it fires on (1: the first)."""
+    match: Str | None = None
+    """Count only messages matching this regular expression (case-insensitive)."""
+    probability: Annotated[float, Field(allow_inf_nan=False, gt=0, le=1),
+                           BeforeValidator(_number)] | None = None
+    """Fire on each counted message from `at` on with this probability (seeded)."""
+    count: Annotated[int, Field(ge=1), BeforeValidator(_integer)] | None = 1
+    """How many counted messages in a row it affects (null: every later one)."""
+    delay: Annotated[float, Field(allow_inf_nan=False, ge=0), BeforeValidator(_number)] = 0.0
+    """slow: the reply's delay, s of lab time."""
+    code: Annotated[int, Field(ge=-499, le=-100), BeforeValidator(_integer)] = -300
+    """error: the SCPI error code."""
+
+
 class Mock(_Section):
     """The mock lab: in this process, or a running `dotstack mock-lab serve` (`connect`)."""
 
@@ -232,6 +254,8 @@ class Mock(_Section):
     """Station instrument name -> the mock lab's instrument name, where they differ."""
     clock: Literal["virtual", "realtime"] | None = None
     """virtual: deterministic, nothing sleeps; realtime: the wall clock."""
+    faults: list[FaultSpec] = Field(default_factory=list)
+    """Faults to inject (in-process mock lab only): rehearse how a script copes."""
 
 
 class Dotstack(_Section):
