@@ -43,7 +43,7 @@ def run_spin(station: LabStation, name: str, runner: SpinRunner, axes: Sequence[
              quantities: Sequence[Quantity], parameters: Mapping[str, Any],
              truth: Mapping[str, Any] | None,
              body: Callable[[RunWriter], Mapping[str, Any]],
-             plot: Callable[[RunWriter, Mapping[str, Any]], str] | None = None,
+             plot: Callable[[RunWriter, dict[str, Any]], str] | None = None,
              point_axes: Sequence[Axis] = (), data_dir: str | None = None) -> RunResult:
     """Stream one run: ``body(writer)`` measures, writes points and returns the fit (stored in
     ``meta/fit``); the AWG is stopped and the source's output switched off however it ends."""

@@ -119,7 +119,7 @@ def shot_schedule(pulses: Sequence[Pulse], cfg: SpinConfig,
     idle = [Hold(d, 0.0) for d in durations]
     mark = [Marker(d, 0) for d in durations]
     gaps = [Gap(d) for d in durations]
-    lanes = {
+    lanes: dict[str, Any] = {
         "P1": [*idle, Hold(stretch, neg)],
         "P2": [*idle, Hold(stretch, level)],
         "I": i_lane, "Q": q_lane,
@@ -138,7 +138,7 @@ class SpinRunner:
     program: Any = None
     acquisition: Any = None
 
-    def compile(self, shot: Any, axes: Mapping[str, Sequence[float]] | None = None) -> None:
+    def compile(self, shot: Any, axes: Mapping[str, Any] | None = None) -> None:
         """Compile ``shot`` swept over ``axes`` (param -> values, all of one length: a point
         per value; several params step together)."""
         cfg = self.cfg
