@@ -67,9 +67,15 @@ class HardwareRaster:
         self.readout.arm_external(len(values), delay=self.settle)
         generator.start()
         try:
-            return np.asarray(self.readout.fetch_armed(timeout=self.timeout(len(values))))
-        finally:
-            generator.abort()
+            row = np.asarray(self.readout.fetch_armed(timeout=self.timeout(len(values))))
+        except BaseException as exc:
+            try:
+                generator.abort()
+            except Exception as abort_exc:  # the DAC itself failing: keep the first error
+                exc.add_note(f"stopping the DAC list failed too: {abort_exc}")
+            raise
+        generator.abort()
+        return row
 
     def timeout(self, n: int) -> float:
         """Wall-clock bound for one row (s): its lab time, generously, plus a margin."""
