@@ -7,6 +7,7 @@
   mapping is read from ``setup.py`` (one source of truth), whatever kind of install is present.
 - **Notebooks.**  ``examples/*.ipynb`` are added to the site as ``examples/<name>.ipynb``, for
   mkdocs-jupyter to render (without executing them: the test suite executes them).
+- **Sphinx roles.**  Some docstrings write ``:class:`X```; the rendered pages show `X`.
 - **CLI reference.**  A page holding ``<!-- dotstack-cli -->`` gets the reference of every
   ``dotstack`` command, generated from the Typer app (``typer.main.get_command``): usage, help,
   arguments and options as ``--help`` shows them; ``<!-- dotstack-experiments -->`` gets each
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,6 +30,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Sphinx roles some docstrings use (``:class:`X```): rendered as plain code spans
+SPHINX_ROLE = re.compile(r":(?:class|func|meth|attr|mod|exc|obj|data):(?=<code>)")
 CLI_MARKER = "<!-- dotstack-cli -->"
 EXPERIMENTS_MARKER = "<!-- dotstack-experiments -->"
 NOTEBOOKS = "Notebooks"  # the nav section that lists every example notebook
@@ -114,6 +118,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     command = typer.main.get_command(app)
     markdown = markdown.replace(CLI_MARKER, cli_reference(command, "dotstack"))
     return markdown.replace(EXPERIMENTS_MARKER, experiments_reference())
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Drop the Sphinx role prefix of ``:class:`X``` in rendered docstrings (keep `X`)."""
+    return SPHINX_ROLE.sub("", html)
 
 
 def experiments_reference() -> str:

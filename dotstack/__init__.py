@@ -3,7 +3,7 @@
 One station file chooses real instruments or the mock lab; the same experiment code runs on
 both, and every run streams to a zarr v3 store in xarray layout.
 
-Quick start (on the mock lab, no hardware)::
+Quick start (on the mock lab, no hardware):
 
     import dotstack
     from dotstack.experiments.dc import charge_stability, sensor_scan

@@ -75,6 +75,7 @@ def test_site_builds_strict(tmp_path: Path) -> None:
     cli = (site / "reference" / "cli" / "index.html").read_text(encoding="utf-8")
     for command in ("dotstack demo", "dotstack run", "dotstack runs", "dotstack mock-lab serve"):
         assert command in cli
+    assert ":class:<code>" not in store and ":func:<code>" not in store  # Sphinx roles dropped
     # every example notebook is rendered (not executed: they hold no outputs)
     for notebook in sorted((ROOT / "examples").glob("*.ipynb")):
         page = site / "examples" / notebook.stem / "index.html"
