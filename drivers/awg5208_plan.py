@@ -144,9 +144,12 @@ def check_channel(what: str, lows: npt.NDArray[np.float64], highs: npt.NDArray[n
         limits.check(v, what)
 
 
-def upload_name(content: int, digest: int, program: Program, scaling: Scaling) -> str:
-    """The waveform-list name of one waveform as this driver sends it."""
-    extra = (digest, program.output, program.limits.mid, program.limits.lsb,
+def upload_name(content: int, digest: int, program: Program, scaling: Scaling,
+                length: int) -> str:
+    """The waveform-list name of one waveform as this driver sends it: its samples' content
+    fingerprint, its length (the fingerprint is blind to trailing zero codes: an all-zero
+    waveform has fingerprint 0 at any length), markers and scaling."""
+    extra = (digest, length, program.output, program.limits.mid, program.limits.lsb,
              scaling.amplitude, scaling.offset)
     tail = hashlib.blake2b(repr(extra).encode(), digest_size=4).hexdigest()
     return f"ds{content:016x}_{tail}"
@@ -228,7 +231,8 @@ def make_plan(program: Program, channel_map: dict[str, int], scalings: dict[int,
         col_names = {}
         for wi in col.tolist():
             has = bool(bits) and marks[wi] is not None and digests[wi] != 0
-            nm = upload_name(int(fps[wi]), digests[wi] if has else 0, program, scaling)
+            nm = upload_name(int(fps[wi]), digests[wi] if has else 0, program, scaling,
+                             int(program.waveform_lengths[wi]))
             col_names[wi] = nm
             uploads.setdefault(nm, Upload(nm, wi, scaling, int(lengths[wi]), has))
         names[:, c] = [col_names[int(w)] for w in table.waveform[:, c]]

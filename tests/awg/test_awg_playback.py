@@ -185,3 +185,21 @@ def test_trigger_before_the_wait_is_ignored(awg, model, clock):
     awg.trigger()  # not running yet: lost
     awg.arm()
     assert awg.run_state() == "waiting"
+
+
+
+def test_all_zero_waveforms_of_different_lengths_are_different_uploads(awg, model):
+    """The content fingerprint of an all-zero waveform is 0 at any length: the upload names
+    must tell them apart (they once collided: 'track lengths differ' on the instrument)."""
+    step = par(P1=Hold(Param("d"), 0.0), P2=Hold(Param("d"), 0.1))
+    prog = compile_schedule(sweep(step, ("d", [3e-6, 5e-6])),
+                            [AwgTarget("awg", LIM, ("P1", "P2"))]).programs["awg"]
+    zero = [int(n) for w, n in enumerate(prog.waveform_lengths)
+            if not np.any(prog.to_volts(prog.waveform_data[w]))]
+    assert len(set(zero)) >= 2  # all-zero waveforms of different lengths (P1, packed steps)
+    awg.prepare(prog)
+    assert model.handle(b"SYST:ERR?") == b'0,"No error"'
+    awg.arm()
+    ref = render(prog)
+    for n, ch in enumerate(prog.channels, start=1):
+        np.testing.assert_allclose(model.stream(n, prog.n_samples), ref[ch], atol=1e-12)
