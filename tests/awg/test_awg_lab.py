@@ -30,8 +30,9 @@ def test_our_driver_over_the_socket(server, model, clock):
         awg.close()
 
 
-def test_mock_lab_has_the_awg_last_and_its_marker_cabled_to_the_digitizer():
-    assert INSTRUMENTS[-1] == "awg" and INSTRUMENTS[:4] == ("qdac", "dmm", "dmm_transport", "lab")
+def test_mock_lab_serves_the_awg_after_the_dc_instruments_and_cables_its_marker():
+    # served ports follow this order: instruments added later go at the end
+    assert INSTRUMENTS[:5] == ("qdac", "dmm", "dmm_transport", "lab", "awg")
     assert DEFAULT_TRIGGER_LINES["awg.marker1"] == ["ats.trigA"]
     lab = MockLab.create(seed=3)
     seen = []
