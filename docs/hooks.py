@@ -7,7 +7,8 @@
   mapping is read from ``setup.py`` (one source of truth), whatever kind of install is present.
 - **Notebooks.**  ``examples/*.ipynb`` are added to the site as ``examples/<name>.ipynb``, for
   mkdocs-jupyter to render (without executing them: the test suite executes them).
-- **Sphinx roles.**  Some docstrings write ``:class:`X```; the rendered pages show `X`.
+- **Sphinx roles.**  Some docstrings write ``:class:`X``` and ``example::``; the rendered pages
+  show `X` and ``example:``.
 - **CLI reference.**  A page holding ``<!-- dotstack-cli -->`` gets the reference of every
   ``dotstack`` command, generated from the Typer app (``typer.main.get_command``): usage, help,
   arguments and options as ``--help`` shows them; ``<!-- dotstack-experiments -->`` gets each
@@ -32,6 +33,8 @@ from mkdocs.structure.pages import Page
 ROOT = Path(__file__).resolve().parents[1]
 #: Sphinx roles some docstrings use (``:class:`X```): rendered as plain code spans
 SPHINX_ROLE = re.compile(r":(?:class|func|meth|attr|mod|exc|obj|data):(?=<code>)")
+#: a reST literal-block marker (``text::`` before an indented block) at a paragraph's end
+SPHINX_LITERAL = re.compile(r"(?<=[^:\s]):(?=:</p>)")
 CLI_MARKER = "<!-- dotstack-cli -->"
 EXPERIMENTS_MARKER = "<!-- dotstack-experiments -->"
 NOTEBOOKS = "Notebooks"  # the nav section that lists every example notebook
@@ -121,8 +124,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Drop the Sphinx role prefix of ``:class:`X``` in rendered docstrings (keep `X`)."""
-    return SPHINX_ROLE.sub("", html)
+    """Drop the Sphinx role prefix of ``:class:`X``` in rendered docstrings (keep `X`), and
+    the second colon of a reST literal-block marker (``example::`` -> ``example:``)."""
+    return SPHINX_LITERAL.sub("", SPHINX_ROLE.sub("", html))
 
 
 def experiments_reference() -> str:

@@ -76,6 +76,8 @@ def test_site_builds_strict(tmp_path: Path) -> None:
     for command in ("dotstack demo", "dotstack run", "dotstack runs", "dotstack mock-lab serve"):
         assert command in cli
     assert ":class:<code>" not in store and ":func:<code>" not in store  # Sphinx roles dropped
+    interop = (site / "reference" / "interop" / "index.html").read_text(encoding="utf-8")
+    assert "records them:</p>" in interop and "::</p>" not in interop  # reST literal markers
     # every example notebook is rendered (not executed: they hold no outputs)
     for notebook in sorted((ROOT / "examples").glob("*.ipynb")):
         page = site / "examples" / notebook.stem / "index.html"
