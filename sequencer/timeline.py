@@ -97,24 +97,32 @@ class Timeline:
         ``t0``: program sample at which ``occ`` starts, per point (carrier phase)."""
         sr = self.sample_rate
         shift = self.carrier_phase(occ, points, t0)
-        if shift is not None:
-            vals = self.field_values(occ, points)
-            vals["phase"] = vals["phase"] + shift[:, None]
-            return occ.seg.sample(vals, (k / sr)[None, :], np.full((len(points), 1), n / sr))
-        if occ.seg.duration_independent() and not occ.seg.constant:
+        free = occ.seg.duration_independent() and not occ.seg.constant
+        if free:
             inv, table = self._duration_free_table(occ)
             if table is not None:
-                contiguous = len(k) and k[-1] - k[0] == len(k) - 1
-                cols = table[:, k[0]:k[-1] + 1] if contiguous else table[:, k]
-                return cols[inv[points]]
+                rows = _columns(table, k)[inv[points]]
+                if shift is None:
+                    return rows
+                # a shifted carrier from the in-phase and quadrature tables (no sines):
+                # off + A sin(x + s) = off + (S - off) cos s + (C - off) sin s
+                _, quad = self._duration_free_table(occ, quadrature=True)
+                off = self.field_values(occ, points)["offset"]
+                c, s = np.cos(shift)[:, None], np.sin(shift)[:, None]
+                return off + (rows - off) * c + (_columns(quad, k)[inv[points]] - off) * s
         vals = self.field_values(occ, points)
+        if shift is not None:
+            vals["phase"] = vals["phase"] + shift[:, None]
         dur = np.full((len(points), 1), n / sr)
         return occ.seg.sample(vals, (k / sr)[None, :], dur)
 
-    def _duration_free_table(self, occ: Occurrence) -> tuple[IntArray, Any]:
-        """Evaluate once per distinct set of non-duration fields, at the longest length."""
-        if occ.index in self._cache:
-            return self._cache[occ.index]
+    def _duration_free_table(self, occ: Occurrence, quadrature: bool = False
+                             ) -> tuple[IntArray, Any]:
+        """Evaluate once per distinct set of non-duration fields, at the longest length
+        (``quadrature``: a carrier's samples at phase + π/2)."""
+        key = -1 - occ.index if quadrature else occ.index
+        if key in self._cache:
+            return self._cache[key]
         names = [n for n in occ.seg.numeric_fields() if n != "duration"]
         cols = [np.broadcast_to(np.asarray(occ.values[n], float), (self.n_points,))
                 for n in names]
@@ -127,10 +135,12 @@ class Timeline:
         table: Any = None
         if uniq.shape[0] * n_max <= max(int(lengths.sum()), 1):
             vals = {n: uniq[:, i:i + 1] for i, n in enumerate(names)}
+            if quadrature:
+                vals["phase"] = vals["phase"] + np.pi / 2
             t = (np.arange(n_max) / self.sample_rate)[None, :]
             table = occ.seg.sample(vals, t, np.full((uniq.shape[0], 1), np.inf))
             table = np.ascontiguousarray(np.broadcast_to(table, (uniq.shape[0], n_max)))
-        self._cache[occ.index] = (inv, table)
+        self._cache[key] = (inv, table)
         return inv, table
 
     def _occ_lengths(self, occ: Occurrence) -> IntArray:
@@ -153,6 +163,11 @@ class Timeline:
         piece = next(p for p in group.lanes[occ.lane] if p.occ is occ)
         n = piece.stop - piece.start
         return self.evaluate(occ, points, np.array([n - 1]), n)
+
+
+def _columns(table: FloatArray, k: IntArray) -> FloatArray:
+    contiguous = len(k) and k[-1] - k[0] == len(k) - 1
+    return table[:, k[0]:k[-1] + 1] if contiguous else table[:, k]
 
 
 def _bind_values(seg: Segment, params: dict[str, FloatArray]) -> dict[str, Any]:
