@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dotstack.experiments.compensation import SensorCompensation
 from dotstack.experiments.video import video_mode, virtual_plungers
 from dotstack.mocks.instruments.ats9360 import capture
 from dotstack.sequencer import VirtualGates
@@ -76,16 +77,13 @@ def main() -> None:
         truth = station.ground_truth()
         layer = virtual_plungers(truth["virtual_gates"]["matrix"])
         comp = truth["sensor_compensation"]
-
-        class Compensation:
-            sensor = comp["sensor"]
-            coefficients = comp["coefficients"]
+        compensation = SensorCompensation(comp["sensor"], comp["coefficients"])
 
         n = args.size
         t0 = time.perf_counter()
         result = video_mode(station, ("vP1", -0.05, 0.05, n), ("vP2", -0.05, 0.05, n),
                             frames=args.frames, virtual_gates=VirtualGates((layer,)),
-                            compensation=Compensation(), display=args.display,
+                            compensation=compensation, display=args.display,
                             on_frame=on_frame, data_dir=tmp)
         total = time.perf_counter() - t0
     dt = np.diff(stamps[WARMUP - 1:])
