@@ -109,7 +109,9 @@ def test_plot_overlays_the_fitted_logistic_in_engineering_units(pinch: RunResult
     assert any(t.endswith(" mV") for t in x_ticks), x_ticks
     assert not ax.yaxis.get_offset_text().get_text()  # no "1e-9" offset
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(t.startswith("pinch-off 35.0") and t.endswith(" mV") and "±" in t for t in legend)
+    stated = format_eng(pinch.fit["pinch_off_V"], "V", pinch.fit["pinch_off_V_stderr"])
+    assert stated.endswith(" mV") and " ± " in stated
+    assert f"pinch-off {stated}" in legend
 
 
 def test_result_plot_stays_the_png_path(pinch: RunResult) -> None:
