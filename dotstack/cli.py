@@ -129,7 +129,26 @@ def _echo_fit(fit: Mapping[str, Any], keys: tuple[str, ...]) -> None:
     if "error" in fit:
         typer.echo(f"  fit failed: {fit['error']}")
         return
-    typer.echo("  " + ", ".join(f"{k} {fit[k]:+.5g}" for k in keys if k in fit))
+    typer.echo("  " + ", ".join(f"{k} {fit[k]:+.5g}{_pm(fit, k)}" for k in keys if k in fit))
+
+
+def _pm(fit: Mapping[str, Any], key: str) -> str:
+    """`` ± <stderr>`` of ``key`` if the fit has one."""
+    err = fit.get(f"{key}_stderr")
+    return f" ± {err:.2g}" if isinstance(err, int | float) and not isinstance(err, bool) else ""
+
+
+def _echo_fit_all(fit: Mapping[str, Any]) -> None:
+    """Every fitted value with its uncertainty; line segments and errors not on lines of their
+    own (they are in the run's meta/fit)."""
+    for key, value in fit.items():
+        if key.endswith("_stderr") or key.startswith("lines_"):
+            continue
+        if key == "fit_quality" and isinstance(value, Mapping):
+            typer.echo("  fit quality: " + ", ".join(
+                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items()))
+            continue
+        typer.echo(f"  {key}: {value}{_pm(fit, key)}")
 
 
 @app.command("run", no_args_is_help=True, context_settings={"help_option_names": []})
@@ -181,8 +200,74 @@ def run_experiment(
     typer.echo(f"{result.status:10s} {result.path}")
     if result.plot:
         typer.echo(f"plot       {result.plot}")
-    for key, value in result.fit.items():
-        typer.echo(f"  {key}: {value}")
+    _echo_fit_all(result.fit)
+
+
+@app.command("video", no_args_is_help=True)
+def video(
+    station: Annotated[Path | None, typer.Option(help="Station YAML file.", show_default=False)] = None,
+    x: Annotated[str, typer.Option(
+        "-x", help="Fast axis NAME,START,STOP,POINTS (volts at the gate, around its DC level).")
+    ] = "P1,-0.05,0.05,100",
+    y: Annotated[str, typer.Option("-y", help="Slow axis NAME,START,STOP,POINTS.")] = "P2,-0.05,0.05,100",
+    frames: Annotated[int, typer.Option(help="Frames to take (0: until Ctrl-C).")] = 0,
+    dwell: Annotated[float, typer.Option(help="Seconds per pixel.")] = 1e-6,
+    settle: Annotated[float, typer.Option(help="Seconds per row before its ramp.")] = 10e-6,
+    averages: Annotated[int, typer.Option(help="Plays averaged per frame.")] = 1,
+    set_dc: Annotated[list[str] | None, typer.Option(
+        "--set", help="DC level GATE=VOLTS set first (ramped back at the end), repeatable.")] = None,
+    virtual_gates: Annotated[str | None, typer.Option(
+        help="A fitted charge-stability run: axes may then be its virtual plungers vP1, vP2.")
+    ] = None,
+    compensation: Annotated[str | None, typer.Option(
+        help="A sensor_compensation run: the sensor gate follows the plungers.")] = None,
+    display: Annotated[str, typer.Option(
+        help="auto (a window if matplotlib can open one), window, offscreen or none.")] = "auto",
+    out: Annotated[str | None, typer.Option(
+        help="Data directory, a path or an fsspec URL (default: $DOTSTACK_DATA_DIR or ./data).")
+    ] = None,
+    storage_options: Annotated[str | None, typer.Option(help=_STORAGE_HELP)] = None,
+) -> None:
+    """Video mode: the AWG rasters two gates, the digitizer records the sensor, frames are shown
+    live and appended to a zarr run, until --frames or Ctrl-C (AWG stopped, DC gates back)."""
+    from dotstack import cli_video
+    from dotstack.experiments.live import MODES
+
+    plan = cli_video.plan(station, x, y, frames, set_dc or [], virtual_gates is not None)
+    if display not in MODES:
+        raise CliError(f"--display {display!r} is not one of {', '.join(MODES)}",
+                       hint="--display offscreen for a headless machine")
+    for name, value in (("--dwell", dwell), ("--settle", settle)):
+        if not (value > 0 and value < 1):
+            raise CliError(f"{name} must be a time in (0, 1) s, got {value}", hint=f"e.g. {name} 1e-6")
+    if averages < 1:
+        raise CliError(f"--averages must be >= 1, got {averages}", hint="e.g. --averages 4")
+    data_dir, options = None if out is None else _data_dir(out), _options(storage_options)
+    gates = cli_video.virtual_gates(virtual_gates, options)
+
+    from dotstack.experiments.live import resolve_mode
+    from dotstack.experiments.sweep import RunInterrupted
+    from dotstack.experiments.video import video_mode
+    from dotstack.station import LabStation
+
+    quiet = resolve_mode(display) == "none"
+
+    def progress(i: int, image: Any) -> None:
+        if quiet and (i + 1) % 25 == 0:
+            typer.echo(f"frame {i + 1}", err=True)
+
+    try:
+        with LabStation(plan.config) as lab:
+            result = video_mode(lab, plan.x, plan.y, frames=plan.frames, dwell=dwell,
+                                settle=settle, averages=averages, virtual_gates=gates,
+                                compensation=compensation, set_gates=plan.set_gates,
+                                display=display, on_frame=progress, data_dir=data_dir,
+                                storage_options=options)
+    except RunInterrupted as exc:
+        typer.echo(f"{exc.status:10s} {exc.path}")
+        raise typer.Exit(130) from None
+    typer.echo(f"{result.status:10s} {result.path}")
+    typer.echo(f"  {result.fit['frames']} frames, {result.fit['frames_per_second']:.1f} frames/s")
 
 
 @app.command("runs")

@@ -37,9 +37,13 @@ class PreparedRun:
 
 
 def experiments() -> Mapping[str, Callable[..., Any]]:
+    """Every experiment `dotstack run` knows: the DC ones, the fast (video-frame) charge-stability
+    diagram and the spin-qubit experiments."""
     from dotstack.experiments.dc import EXPERIMENTS
+    from dotstack.experiments.fast import fast_charge_stability
+    from dotstack.experiments.spin import SPIN_EXPERIMENTS
 
-    return EXPERIMENTS
+    return {**EXPERIMENTS, "fast_charge_stability": fast_charge_stability, **SPIN_EXPERIMENTS}
 
 
 def lookup(name: str) -> Callable[..., Any]:
