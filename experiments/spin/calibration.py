@@ -33,7 +33,10 @@ def psb_readout(station: LabStation, *, levels: Sequence[float] | None = None,
     and down (a 2 pi pulse: the same timing), ``scan_shots`` each; the readout point is the
     centre of the levels whose contrast is above half its maximum.  There, ``shots`` single
     shots per preparation give the histograms, the threshold and the assignment fidelity
-    (``meta/fit``: ``readout_fidelity``, ``readout_threshold_V``, ``readout_level_V``)."""
+    (``meta/fit``: ``readout_fidelity``, ``readout_threshold_V``, ``readout_level_V``).  During
+    the scan each shot starts with a pulse to the top level (deep in (0,2): the pair
+    re-initialises there), so that levels that do not read do not carry their preparation over
+    into the next shot."""
     cfg = cfg or SpinConfig()
     n_scan, n_shots = _count(scan_shots, "scan_shots"), _count(shots, "shots")
     lv = np.asarray(levels if levels is not None else np.linspace(0.17, 0.27, 11), dtype=float)
@@ -44,7 +47,10 @@ def psb_readout(station: LabStation, *, levels: Sequence[float] | None = None,
     t_pi = 1.0 / (2.0 * need(rabi_frequency, truth, "f_rabi_Hz", "rabi_frequency"))
     runner = SpinRunner(station, cfg)
     level = Param("lvl")
-    shot = shot_schedule([Pulse(Param("t"), cfg.iq_amplitude)], cfg, readout_level=level)
+    # each shot starts deep in (0,2) (the scan's top level): levels that do not read do not
+    # re-initialise the pair
+    shot = shot_schedule([Pulse(Param("t"), cfg.iq_amplitude)], cfg, readout_level=level,
+                         init_level=float(lv.max()))
     prep = np.tile([t_pi, 2 * t_pi], lv.size)
     lvls = np.repeat(lv, 2)
     runner.compile(shot, {"t": prep, "lvl": lvls, "lvl_neg": -lvls})

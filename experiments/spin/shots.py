@@ -58,7 +58,9 @@ class Pulse:
         if isinstance(self.amplitude, Param):
             raise ValueError("a swept burst amplitude is not supported; sweep its duration")
         a, ph = float(self.amplitude), self.phase + frame
-        return a * math.cos(ph), a * math.sin(ph)
+        i, q = a * math.cos(ph), a * math.sin(ph)
+        # a quadrature at rounding level (cos(pi/2) = 6e-17) is 0 V, not a waveform of its own
+        return (0.0 if abs(i) < 1e-12 else i), (0.0 if abs(q) < 1e-12 else q)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,8 @@ class SpinConfig:
     readout_time: float = 10e-6
     settle: float = 16e-6
     pre: float = 0.1e-6
-    #: the envelopes' common phase (rad): bursts on both I and Q (a global phase of the drive)
-    frame: float = math.pi / 4
+    #: the envelopes' common phase (rad), a global phase of the drive: 0 puts an X burst on I
+    frame: float = 0.0
     timeout: float = 60.0
 
     def __post_init__(self) -> None:
@@ -105,9 +107,14 @@ class SpinConfig:
                 for k, v in self.__dict__.items()}
 
 
-def shot_schedule(pulses: Sequence[Pulse], cfg: SpinConfig,
-                  readout_level: Num | None = None) -> Any:
-    """One shot: ``pre``, the pulses, the readout stretch (module docstring)."""
+def shot_schedule(pulses: Sequence[Pulse], cfg: SpinConfig, readout_level: Num | None = None,
+                  init_level: float | None = None, init_time: float = 2e-6) -> Any:
+    """One shot: [initialisation], ``pre``, the pulses, the readout stretch (module docstring).
+
+    ``init_level`` (AWG V, plungers as for the readout): first pulse the pair that far into
+    (0,2) for ``init_time`` s, which re-initialises it whatever the readout point does (a scan
+    of readout levels has levels that do not reach (0,2): without it, their preparations would
+    add up into the next shot that is read)."""
     level: Num = cfg.readout_level if readout_level is None else readout_level
     neg: Num = Param(f"{level.name}_neg") if isinstance(level, Param) else -float(level)
     durations: list[Num] = [cfg.pre, *(p.duration for p in pulses)]
@@ -126,6 +133,14 @@ def shot_schedule(pulses: Sequence[Pulse], cfg: SpinConfig,
         "M": [*mark, Marker(100e-9), Marker(stretch - 100e-9, 0)],
         "B": [*gaps, Acquire(cfg.readout_time, "readout"), Gap(cfg.settle)],
     }
+    if init_level is not None:
+        v = float(init_level)
+        if not (math.isfinite(v) and math.isfinite(init_time) and init_time > 0):
+            raise ValueError(f"init_level must be finite AWG volts and init_time > 0 s, got "
+                             f"{init_level!r}, {init_time!r}")
+        first = {"P1": Hold(init_time, -v), "P2": Hold(init_time, v), "I": Hold(init_time, 0.0),
+                 "Q": Hold(init_time, 0.0), "M": Marker(init_time, 0), "B": Gap(init_time)}
+        lanes = {k: [first[k], *lane] for k, lane in lanes.items()}
     return par(**lanes)
 
 
@@ -209,7 +224,8 @@ class SpinRunner:
             raw = dig.fetch(timeout=cfg.timeout)
         finally:
             awg.stop()
-        return np.asarray(raw.mean(axis=2), dtype=float)
+        # each record's mean over its window's samples (the board records whole granules)
+        return np.asarray(self.acquisition.integrate(raw), dtype=float)
 
 
 def pi_time(f_rabi: float) -> float:
