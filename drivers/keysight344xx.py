@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import numbers
 import re
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -36,16 +37,22 @@ _CONTEXT = re.compile(r"(?:asking|writing) (.+?) to <")
 _TIMEOUT_MARGIN = 1.25  # acquisition time x margin + 1 s is the minimum VISA timeout used
 
 
+class ArgumentError(ValueError):
+    """A bad argument of a readout method: the caller's mistake, reported as it is (never
+    as an instrument failure)."""
+
+
 def _named(command: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Turn any failure of the wrapped readout method into `TransportError` naming the meter
-    and the command (taken from QCoDeS' context when it gives one, else ``command``)."""
+    and the command (taken from QCoDeS' context when it gives one, else ``command``); bad
+    arguments (`ArgumentError`) pass through unchanged."""
 
     def wrap(method: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(method)
         def named(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return method(*args, **kwargs)
-            except (TransportError, KeyboardInterrupt):
+            except (TransportError, KeyboardInterrupt, ArgumentError):
                 raise
             except Exception as exc:
                 raise _failure(args[0].dmm, exc, command) from exc  # type: ignore[attr-defined]
@@ -81,6 +88,13 @@ def _failure(dmm: Keysight344xxA, exc: Exception, command: str) -> TransportErro
     return TransportError(dmm.name, command, reason)
 
 
+def _count(n: object) -> bool:
+    """Whether ``n`` is a whole number >= 1 (ints and integral numpy/float values; no bools)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Real):
+        return False
+    return math.isfinite(float(n)) and float(n) == int(n) and n >= 1
+
+
 class DmmReadout:
     """Sensor current (A) read by a Keysight 344xxA DMM through an amplifier of ``gain`` V/A."""
 
@@ -100,10 +114,10 @@ class DmmReadout:
     @_named("READ?")
     def read_many(self, n: int, *, interval: float | None = None) -> np.ndarray:
         """``n`` readings (A) of one trigger, back to back or every ``interval`` seconds."""
-        if n < 1:
-            raise ValueError(f"{self.dmm.name}: read_many needs n >= 1, got {n}")
-        if interval is not None and not interval > 0:
-            raise ValueError(f"{self.dmm.name}: interval must be > 0 s, got {interval}")
+        if not _count(n):
+            raise ArgumentError(f"{self.dmm.name}: read_many needs an integer n >= 1, got {n!r}")
+        if interval is not None and not (interval > 0 and math.isfinite(interval)):
+            raise ArgumentError(f"{self.dmm.name}: interval must be > 0 s, got {interval}")
         return self._acquire(int(n), interval)
 
     # -- externally triggered readings (hardware-timed rasters) --------------------------
@@ -111,10 +125,10 @@ class DmmReadout:
     def arm_external(self, n: int, *, delay: float = 0.0) -> None:
         """Wait for ``n`` pulses on the rear Ext Trig input, one reading each, ``delay`` s after
         its pulse; returns once the meter is armed (`fetch_armed` collects the readings)."""
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"{self.dmm.name}: arm_external needs an integer n >= 1, got {n!r}")
+        if not _count(n):
+            raise ArgumentError(f"{self.dmm.name}: arm_external needs an integer n >= 1, got {n!r}")
         if not (math.isfinite(delay) and delay >= 0):
-            raise ValueError(f"{self.dmm.name}: trigger delay must be >= 0 s, got {delay!r}")
+            raise ArgumentError(f"{self.dmm.name}: trigger delay must be >= 0 s, got {delay!r}")
         dmm = self.dmm
         _ensure(dmm.sense_function, "DC Voltage")
         _ensure(dmm.sample.count, 1)

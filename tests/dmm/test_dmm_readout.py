@@ -109,3 +109,12 @@ def test_noise_shrinks_with_nplc() -> None:
             Instrument.close_all()
     assert fast / slow == pytest.approx(np.sqrt(10 / 0.02), rel=0.25)
     assert fast == pytest.approx(noise.current_density / np.sqrt(2 * 0.02 / 50), rel=0.2)
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, float("nan"), True, "4"])
+def test_bad_counts_are_the_callers_error_not_a_garbled_reply(readout: DmmReadout, n) -> None:
+    with pytest.raises(ValueError, match="integer n >= 1") as info:
+        readout.read_many(n)
+    assert "garbled" not in str(info.value)
+    with pytest.raises(ValueError, match="integer n >= 1"):
+        readout.arm_external(n)
