@@ -92,7 +92,8 @@ def _count(n: object) -> bool:
     """Whether ``n`` is a whole number >= 1 (ints and integral numpy/float values; no bools)."""
     if isinstance(n, bool) or not isinstance(n, numbers.Real):
         return False
-    return math.isfinite(float(n)) and float(n) == int(n) and n >= 1
+    x = float(n)
+    return math.isfinite(x) and x.is_integer() and x >= 1
 
 
 class DmmReadout:
