@@ -273,6 +273,19 @@ class AlazarDigitizer:
         assert result is not None
         return self._records(plan, self._volts(result))
 
+    def fetch_shots(self, timeout: float = 10.0) -> tuple[Array, npt.NDArray[np.bool_]]:
+        """Single shots (`prepare` with ``raw=True``; ``averages`` is then the shot count):
+        ``(values, states)``, both ``(shots, records)``: each record's mean over its valid
+        samples (V, the program's `integrate`) and whether it exceeds its record's threshold
+        (`classify`; False where a record has none: see ``AcquisitionProgram.thresholded``)."""
+        plan = self._plan
+        if plan is None or not plan.raw or plan.frequency is not None:
+            raise RuntimeError(f"{self.alazar.name}: fetch_shots needs prepare(..., raw=True) "
+                               "without demodulation")
+        volts = self.fetch(timeout)
+        values = plan.program.integrate(volts)
+        return values, plan.program.classify(values)
+
     def stop(self) -> None:
         """Abandon an armed acquisition that was not fetched."""
         if self._thread is not None and self._collector is not None:

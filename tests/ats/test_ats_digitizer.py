@@ -168,3 +168,26 @@ def test_refuses_what_the_board_cannot_do(alazar):
     overlapping = program(("A", "B"), second=[Gap(1.5e-6), Acquire(1e-6, "ref")])
     with pytest.raises(ValueError, match="ignores triggers"):  # B's trigger inside A's record
         dig.prepare(overlapping)
+
+
+def test_single_shots_are_integrated_and_thresholded(alazar, lab):
+    sched = par(P1=[Hold(1e-6, 0.0), Hold(5e-6, Param("a"))],
+                A=[Gap(1e-6), Acquire(2e-6, "shot", threshold=0.0)])
+    res = compile_schedule(sweep(sched, ("a", [0.1, 0.2, 0.3])),
+                           [AwgTarget("awg", AWG5208.with_(sample_rate=1e9), ("P1",))],
+                           [DigitizerTarget("ats", ATS9360.with_(sample_rate=RATE), ("A",))])
+    acq = res.acquisitions["ats"]
+    assert acq.single_shot
+    dig = AlazarDigitizer(alazar)
+    with pytest.raises(RuntimeError, match="raw=True"):
+        dig.prepare(acq, averages=5)
+        dig.fetch_shots()
+    dig.prepare(acq, averages=5, raw=True)
+    dig.arm()
+    play(lab, acq, plays=5, period=23e-6)
+    values, states = dig.fetch_shots(timeout=0.01)
+    assert values.shape == states.shape == (5, 3) and states.dtype == bool
+    n = int(acq.record_samples[1])
+    want = expected(lab.signal, "ats.chA", T0 + 2 * 23e-6 + acq.record_start[1], n).mean()
+    assert values[2, 1] == pytest.approx(want, abs=1e-12)
+    np.testing.assert_array_equal(states, values > 0.0)
