@@ -28,7 +28,7 @@ import pyvisa
 from qcodes.instrument_drivers.Keysight import Keysight344xxA
 from qcodes.parameters import Parameter
 
-from dotstack.drivers.transport import TransportError, resource_closed
+from dotstack.drivers.transport import TransportError, enable_nodelay, resource_closed
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,12 +50,21 @@ def _named(command: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def wrap(method: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(method)
         def named(*args: P.args, **kwargs: P.kwargs) -> R:
+            readout: Any = args[0]
             try:
+                if readout._reconnect:
+                    readout.reopen()
                 return method(*args, **kwargs)
-            except (TransportError, KeyboardInterrupt, ArgumentError):
+            except KeyboardInterrupt:  # a reply may still be on its way: never read it later
+                readout._reconnect = True
+                raise
+            except (TransportError, ArgumentError):
                 raise
             except Exception as exc:
-                raise _failure(args[0].dmm, exc, command) from exc  # type: ignore[attr-defined]
+                failure = _failure(readout.dmm, exc, command)
+                if failure.reason.startswith(("timeout", "connection closed")):
+                    readout._reconnect = True  # the next call starts on a fresh session
+                raise failure from exc
 
         return named
 
@@ -105,6 +114,26 @@ class DmmReadout:
         self.dmm = dmm
         self.gain = float(gain)
         self.unit = unit
+        #: set after a timeout, a dropped connection or an interrupted call: the next call
+        #: reopens the VISA session first (a late reply must not answer the next query)
+        self._reconnect = False
+
+    def reopen(self) -> None:
+        """Close the meter's VISA session and open a new one (same address, backend, timeout
+        and terminations); `TransportError` if the meter cannot be reached."""
+        dmm = self.dmm
+        old = dmm.visa_handle
+        timeout, read_term, write_term = old.timeout, old.read_termination, old.write_termination
+        lib = str(old.visalib.library_path)
+        visalib = f"@{lib}" if lib in ("py", "sim", "ivi") else lib
+        try:
+            dmm.set_address(old.resource_name, visalib)
+        except Exception as exc:
+            raise TransportError(dmm.name, "(reconnect)", f"reconnecting failed: {exc}") from exc
+        new = dmm.visa_handle
+        new.timeout, new.read_termination, new.write_termination = timeout, read_term, write_term
+        enable_nodelay(new)
+        self._reconnect = False
 
     # -- Readout role --------------------------------------------------------------------
     @_named("READ?")
