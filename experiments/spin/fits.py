@@ -106,3 +106,32 @@ def fit_levels(signals_up: Array, signals_down: Array) -> dict[str, Any]:
         out[f"level_{name}_V"], out[f"level_{name}_V_stderr"] = _value(res, "center")
         out[f"noise_{name}_V"] = _value(res, "sigma")[0]
     return out
+
+
+def fit_decays(x: Array, p: Array, guesses: Array, key: str) -> dict[str, Any]:
+    """Decays ``p[k] = off + A exp(-(x[k] / T_k)^alpha_k)`` fitted together: one readout
+    (``off``, ``A`` shared: the same preparation and readout), a T and an exponent per row.
+    Returns ``key`` (list of T_k), ``<key>_stderr`` and ``decay_exponents``."""
+    rows = p.shape[0]
+    if x.shape != p.shape or len(guesses) != rows:
+        raise ValueError(f"fit_decays: x {x.shape}, p {p.shape} and {len(guesses)} guesses differ")
+    params = lmfit.Parameters()
+    params.add("off", value=0.5)
+    params.add("amp", value=float(np.mean(p[:, 0]) - 0.5))
+    for k, g in enumerate(guesses):
+        params.add(f"tau{k}", value=float(g), min=float(g) / 20, max=float(g) * 20)
+        params.add(f"alpha{k}", value=1.5, min=0.5, max=4.0)
+
+    def residual(pr: lmfit.Parameters) -> Array:
+        v = pr.valuesdict()
+        taus = np.array([v[f"tau{k}"] for k in range(rows)])[:, None]
+        alphas = np.array([v[f"alpha{k}"] for k in range(rows)])[:, None]
+        return np.asarray((v["off"] + v["amp"] * np.exp(-((x / taus) ** alphas)) - p).ravel())
+
+    res = lmfit.minimize(residual, params)
+    t, e = zip(*(_value(res, f"tau{k}") for k in range(rows)), strict=True)
+    return {key: list(t), f"{key}_stderr": list(e),
+            "decay_exponents": [_value(res, f"alpha{k}")[0] for k in range(rows)],
+            "offset": _value(res, "off")[0], "amplitude": _value(res, "amp")[0],
+            "fit_quality": {"reduced_chi_square": float(res.redchi), "n_points": int(res.ndata),
+                            "success": bool(res.success)}}
