@@ -15,7 +15,7 @@ import contextlib
 import inspect
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class PulseLine:
     instrument: str  # the AWG (a station instrument)
     channel: int
     attenuation_db: float = 20.0
+    #: the bias-T's time constant (s); inf: a DC-coupled line (no bias-T)
+    bias_tee_s: float = math.inf
 
     @property
     def gain(self) -> float:
@@ -170,7 +172,8 @@ class LabStation:
     def _pulse_lines(self) -> None:
         """The station file's ``pulse_lines``; with an in-process mock lab they must match its
         cabling (which gives them when the file has none)."""
-        declared = {g: PulseLine(g, p.instrument, p.channel, p.attenuation_db)
+        declared = {g: PulseLine(g, p.instrument, p.channel, p.attenuation_db,
+                                 math.inf if p.bias_tee_s is None else p.bias_tee_s)
                     for g, p in self.config.pulse_lines.items()}
         if not declared:
             return
@@ -179,13 +182,19 @@ class LabStation:
             if self.mock_lab is None:
                 continue
             lab = self.pulse_lines.get(gate)
+            if lab is not None and self.config.pulse_lines[gate].bias_tee_s is None:
+                line = replace(line, bias_tee_s=lab.bias_tee_s)  # the lab's, where not stated
             if lab is None or (lab.instrument, lab.channel) != (line.instrument, line.channel) \
-                    or not math.isclose(lab.attenuation_db, line.attenuation_db, abs_tol=1e-9):
+                    or not math.isclose(lab.attenuation_db, line.attenuation_db, abs_tol=1e-9) \
+                    or not math.isclose(lab.bias_tee_s, line.bias_tee_s, rel_tol=1e-9):
                 found = "no AWG line" if lab is None else \
-                    f"{lab.instrument} channel {lab.channel} through {lab.attenuation_db:g} dB"
+                    f"{lab.instrument} channel {lab.channel} through {lab.attenuation_db:g} dB" \
+                    f" and a {lab.bias_tee_s:g} s bias-T"
                 raise StationConfigError(f"{key}: the mock lab has {found} to {gate}, not "
                                          f"{line.instrument} channel {line.channel} through "
-                                         f"{line.attenuation_db:g} dB")
+                                         f"{line.attenuation_db:g} dB and a "
+                                         f"{line.bias_tee_s:g} s bias-T")
+            declared[gate] = line
         self.pulse_lines = declared
 
     def _fault_plan(self) -> Any:
@@ -218,7 +227,8 @@ class LabStation:
                         if mock.instruments.get(n, n) == "awg"), None)
             if awg is not None:
                 td = self.mock_lab.timedomain
-                self.pulse_lines = {g: PulseLine(g, awg, int(d.channel), d.line.attenuation_db)
+                self.pulse_lines = {g: PulseLine(g, awg, int(d.channel), d.line.attenuation_db,
+                                                 d.line.bias_tee_time_constant)
                                     for g, d in td.drives.items() if g in self.config.gates}
             self.lab_time = LocalLab(self.mock_lab)
             addresses = self.mock_lab.serve()
@@ -291,8 +301,9 @@ class LabStation:
         """Narrow each pulse line's AWG channel to ``(gate limits - DC level) / gain`` (and the
         AWG's amplitude range), the DC level read from the gate's DAC now: an AWG program that
         would take a gate outside its limits is then refused before anything is uploaded.
-        Call it again after moving a pulsed gate's DC level.  (The bias-T removes the AWG's
-        running mean: a pattern with a large mean can reach up to that mean further.)
+        Call it again after moving a pulsed gate's DC level.  The bias-T removes the AWG's
+        running mean, so a pattern with a nonzero mean swings further: `check_pulses` checks a
+        program as the gates see it.
         Returns gate -> (min, max) AWG volts."""
         out = {}
         for line in self.pulse_lines.values():
@@ -308,6 +319,31 @@ class LabStation:
             awg.set_channel_limits(line.channel, lo, hi)
             out[line.gate] = (lo, hi)
         return out
+
+    def check_pulses(self, program: Any) -> None:
+        """Refuse (`LimitError`, nothing uploaded) an AWG program whose channels, seen at their
+        gates through each line's bias-T (`dotstack.biastee.gate_range`: any number of plays,
+        and the AWG stopping anywhere), would leave the AWG channel limits `limit_awg` set.
+        Channels are the program's channel names that are pulse lines."""
+        from dotstack.biastee import gate_range
+        from dotstack.sequencer import render
+
+        lines = {g: line for g, line in self.pulse_lines.items() if g in program.channels}
+        if not lines:
+            return
+        rate = float(program.limits.sample_rate)
+        played = render(program, channels=tuple(lines))
+        for gate, line in lines.items():
+            awg = self.instruments[line.instrument]
+            lim = awg.channel_limits(line.channel)
+            lo, hi = gate_range(played[gate], rate, line.bias_tee_s)
+            if lo < lim.min_v - 1e-9 or hi > lim.max_v + 1e-9:
+                raise LimitError(
+                    f"gate {gate}: through its bias-T ({line.bias_tee_s:g} s) the program swings "
+                    f"the gate by [{lo * line.gain:+.4g}, {hi * line.gain:+.4g}] V around its DC "
+                    f"level ({lo:+.4g}..{hi:+.4g} V at the AWG), beyond what its limits leave "
+                    f"({lim.min_v:+.4g}..{lim.max_v:+.4g} V at the AWG): a pattern with a "
+                    "nonzero mean charges the bias-T")
 
     def digitizer(self, name: str = "ats", **options: Any) -> Any:
         """The Digitizer role (`dotstack.drivers.alazar.AlazarDigitizer`, ``options`` to it on

@@ -111,6 +111,7 @@ class PulseLineConfig:
     instrument: str
     channel: int
     attenuation_db: float = 0.0
+    bias_tee_s: float | None = None  # None: not stated (DC-coupled; a mock lab's own line)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,8 @@ class StationConfig:
                           "instrument": ds.mock.instruments.get(f.instrument, f.instrument)}
                          for f in ds.mock.faults))
         triggers = {port: tuple(dests) for port, dests in ds.triggers.items()}
-        lines = {gate: PulseLineConfig(gate, p.instrument, p.channel, p.attenuation_db)
+        lines = {gate: PulseLineConfig(gate, p.instrument, p.channel, p.attenuation_db,
+                                       p.bias_tee_s)
                  for gate, p in ds.pulse_lines.items()}
         return cls(dict(instruments), gates, readouts, mock, source, triggers, lines)
 
@@ -234,7 +236,7 @@ class StationConfig:
                         for k, r in self.readouts.items()},
             "triggers": {k: list(v) for k, v in self.triggers.items()},
             "pulse_lines": {k: {"instrument": p.instrument, "channel": p.channel,
-                                "attenuation_db": p.attenuation_db}
+                                "attenuation_db": p.attenuation_db, "bias_tee_s": p.bias_tee_s}
                             for k, p in self.pulse_lines.items()},
             "mock": None if self.mock is None else {
                 "seed": self.mock.seed, "connect": self.mock.connect, "base_port": self.mock.base_port,

@@ -217,6 +217,9 @@ class PulseLine(_Section):
     """The AWG channel (from 1); one gate per channel."""
     attenuation_db: Number = 0.0
     """Attenuation of the line (dB, power: 20 dB is x0.1 in volts)."""
+    bias_tee_s: Positive | None = None
+    """The bias-T's time constant, s (null: a DC-coupled line); AWG programs are checked as the
+    gate sees them through it."""
 
 
 class FaultSpec(_Section):

@@ -212,6 +212,7 @@ class PulsedRaster:
         if isinstance(awg, AWG5208):  # program channels are gate names: map them
             awg.channel_map = {g: st.pulse_lines[g].channel for g in self.program.channels}
         st.limit_awg()
+        st.check_pulses(self.program)  # as the gates see it, through their bias-Ts
         awg.prepare(self.program)
         st.digitizer(self.digitizer).prepare(self.acquisition, averages=self.averages)
 

@@ -35,7 +35,7 @@ def test_pulse_lines_are_read_with_their_gain() -> None:
     assert (line.instrument, line.channel, line.attenuation_db) == ("awg", 1, 20.0)
     assert PulseLine("P1", "awg", 1, 20.0).gain == pytest.approx(0.1)
     assert cfg.as_dict()["pulse_lines"] == {"P1": {"instrument": "awg", "channel": 1,
-                                                   "attenuation_db": 20.0}}
+                                                   "attenuation_db": 20.0, "bias_tee_s": None}}
     assert StationConfig.from_file(REAL_TEMPLATE).pulse_lines["P2"].channel == 2
 
 
@@ -54,14 +54,21 @@ def test_bad_pulse_lines_are_refused_naming_the_key(lines: str, message: str) ->
 
 
 def test_the_mock_lab_refuses_a_file_that_contradicts_its_cabling() -> None:
-    text = MOCK.read_text().replace("P2: {instrument: awg, channel: 2, attenuation_db: 20}",
-                                    "P2: {instrument: awg, channel: 2, attenuation_db: 10}")
+    text = MOCK.read_text().replace("P2: {instrument: awg, channel: 2, attenuation_db: 20",
+                                    "P2: {instrument: awg, channel: 2, attenuation_db: 10")
     with pytest.raises(StationConfigError, match=r"pulse_lines\.P2: the mock lab has awg channel 2 "
-                                                 r"through 20 dB to P2, not awg channel 2 through 10 dB"):
+                                                 r"through 20 dB and a 0.01 s bias-T to P2, not awg "
+                                                 r"channel 2 through 10 dB"):
+        LabStation.from_yaml(text)
+    text = MOCK.read_text().replace("P2: {instrument: awg, channel: 2, attenuation_db: 20, "
+                                    "bias_tee_s: 0.01", "P2: {instrument: awg, channel: 2, "
+                                    "attenuation_db: 20, bias_tee_s: 0.1")
+    with pytest.raises(StationConfigError, match=r"not awg channel 2 through 20 dB and a 0.1 s"):
         LabStation.from_yaml(text)
 
 
 def test_the_mock_station_file_states_the_labs_cabling() -> None:
     with LabStation.from_file(MOCK) as station:
-        assert {g: (p.channel, p.attenuation_db) for g, p in station.pulse_lines.items()} == {
-            "P1": (1, 20.0), "P2": (2, 20.0), "S": (3, 20.0)}
+        assert {g: (p.channel, p.attenuation_db, p.bias_tee_s)
+                for g, p in station.pulse_lines.items()} == {
+            "P1": (1, 20.0, 0.01), "P2": (2, 20.0, 0.01), "S": (3, 20.0, 0.01)}
