@@ -39,7 +39,7 @@ def gate_range(samples: npt.ArrayLike, rate: float, tau: float) -> tuple[float, 
         return min(float(x.min()), 0.0), max(float(x.max()), 0.0)
     a = math.exp(-1.0 / (rate * tau))
     lows, highs = [0.0], [0.0]  # the idle line before the first play
-    ends = []
+    ends: list[float] = []
     for lp0 in (0.0, None):
         if lp0 is None:  # the periodic steady state of endless plays
             big_a = a ** x.size
