@@ -198,6 +198,7 @@ class SpinRunner:
         st.limit_awg()
         for ch in cfg.iq_channels:
             awg.set_channel_limits(ch, -IQ_FULL_SCALE, IQ_FULL_SCALE)
+        st.check_pulses(self.program)  # the gate pulses as the gates see them (bias-Ts)
         awg.prepare(self.program)
         st.digitizer(cfg.digitizer).prepare(self.acquisition, averages=int(shots), raw=True)
 
