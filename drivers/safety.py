@@ -97,6 +97,10 @@ def plan_move(
     return MovePlan(start, target, min(ramp_rate, fastest))
 
 
+#: s: the longest a software ramp holds one setpoint (its steps are then at most rate x this)
+SOFTWARE_RAMP_DWELL = 0.1
+
+
 def plan_software_ramp(
     limits: ChannelLimits,
     start: float,
@@ -104,8 +108,11 @@ def plan_software_ramp(
     *,
     rate: float | None = None,
     what: str = "channel",
+    max_dwell: float = SOFTWARE_RAMP_DWELL,
 ) -> SoftwareRamp:
-    """Setpoints for a DAC without hardware slew: steps <= ``max_step`` at <= the ramp rate."""
+    """Setpoints for a DAC without hardware slew (or a rate below its slowest slew): steps
+    <= ``max_step`` and, at a finite rate, <= ``rate * max_dwell`` (a slow ramp is a fine
+    staircase, never one jump and a wait), at <= the ramp rate."""
     target = check_request(limits, target, what)
     ramp_rate = check_rate(limits, rate, what)
     distance = abs(target - start)
@@ -114,6 +121,8 @@ def plan_software_ramp(
     if limits.max_step == 0:
         raise LimitError(f"{what}: max_step is 0 V, the output cannot move")
     n = max(1, math.ceil(distance / limits.max_step - 1e-12))
+    if math.isfinite(ramp_rate) and max_dwell > 0:
+        n = max(n, math.ceil(distance / (ramp_rate * max_dwell) - 1e-12))
     # n equal steps of distance/n, each held (distance/n)/rate so the mean rate is the rate
     dwell = distance / n / ramp_rate if math.isfinite(ramp_rate) else 0.0
     points = np.linspace(start, target, n + 1)[1:]

@@ -89,7 +89,8 @@ def test_explicit_ramp_and_software_ramp_for_rates_below_hardware_slew(qdac, mod
     assert model.output(6) == pytest.approx(0.05)
     assert clock() - t0 == pytest.approx(10.0, rel=1e-6)
     steps = [float(m.split()[-1]) for m in sent_since(model, n) if m.startswith("sour6:volt ")]
-    assert len(steps) == 5 and np.all(np.abs(np.diff([0.0, *steps])) <= 0.01 + 1e-12)
+    # a fine staircase: steps of at most rate x 0.1 s (0.5 mV), not max_step (10 mV) every 2 s
+    assert len(steps) == 100 and np.all(np.abs(np.diff([0.0, *steps])) <= 0.0005 + 1e-12)
     qdac.set_limits(7, ChannelLimits(-1.0, 1.0, max_ramp_rate=2.0))
     t0 = clock()
     qdac.ramp(7, 0.5, rate=1.0)
