@@ -188,12 +188,20 @@ def run_experiment(
     run = cli_run.prepare(experiment, station, param or [], max_points)
     data_dir, options = None if out is None else _data_dir(out), _options(storage_options)
 
+    import inspect
+
     from dotstack.experiments.sweep import RunInterrupted
     from dotstack.station import LabStation
 
+    accepted = inspect.signature(run.function).parameters
+    extra: dict[str, Any] = {"data_dir": data_dir}
+    if "storage_options" in accepted:
+        extra["storage_options"] = options
+    elif options:
+        raise CliError(f"{experiment} takes no --storage-options", hint="give a local --out")
     try:
         with LabStation(run.config) as lab:
-            result = run.function(lab, data_dir=data_dir, storage_options=options, **run.kwargs)
+            result = run.function(lab, **extra, **run.kwargs)
     except RunInterrupted as exc:
         typer.echo(f"{exc.status:10s} {exc.path}")
         raise typer.Exit(130) from None

@@ -56,3 +56,9 @@ def test_fast_charge_stability_runs_from_the_cli(tmp_path: Path) -> None:
                                  "-p", "p2=-0.05,0.05,50", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "virtual_gate_matrix" in result.output and "±" in result.output
+
+
+def test_spin_experiments_run_from_the_cli(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "ramsey", "--station", str(MOCK), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "t2star_s" in result.output and "±" in result.output
