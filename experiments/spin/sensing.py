@@ -34,7 +34,7 @@ from dotstack.sequencer import Param
 Array = npt.NDArray[np.float64]
 KINDS = ("cpmg", "xy8")
 _XY8 = (0.0, 0.5 * math.pi, 0.0, 0.5 * math.pi, 0.5 * math.pi, 0.0, 0.5 * math.pi, 0.0)
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(16)
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(8)  # per pulse (<< a field period)
 
 
 def pulse_phases(kind: str, n: int) -> list[float]:
@@ -78,40 +78,55 @@ class TrainTiming:
     t_pi: float
     n: int
 
-    def segments(self, tau: float) -> tuple[Array, Array, Array]:
-        """(starts, durations, kind codes) of the shot's segments: 0 delay, 1 opening pulse,
-        2 free, 3 pi pulse, 4 closing pulse."""
-        t90, tp = self.t_pi / 2, self.t_pi
-        d = [self.delay, t90, tau / 2 - tp / 2]
-        k = [0, 1, 2]
-        for j in range(self.n):
-            last = j == self.n - 1
-            d += [tp, tau / 2 - tp / 2 if last else tau - tp]
-            k += [3, 2]
-        d.append(t90)
-        k.append(4)
-        dur = np.asarray(d)
-        return np.concatenate([[0.0], np.cumsum(dur)[:-1]]), dur, np.asarray(k)
+    def layout(self, taus: Array) -> tuple[Array, Array, Array]:
+        """(starts, durations) of each tau's segments, shape (taus, segments), and the kind
+        codes of the segments: 0 delay, 1 opening pulse, 2 free, 3 pi pulse, 4 closing pulse."""
+        tau = np.asarray(taus, dtype=float).reshape(-1, 1)
+        t90, tp, n = self.t_pi / 2, self.t_pi, self.n
+        kinds = np.array([0, 1, 2, *([3, 2] * n), 4])
+        dur = np.empty((tau.shape[0], kinds.size))
+        dur[:, 0], dur[:, 1], dur[:, -1] = self.delay, t90, t90
+        dur[:, 2] = dur[:, -2] = (tau / 2 - tp / 2)[:, 0]
+        dur[:, 3:-2:2] = tp
+        dur[:, 4:-2:2] = tau - tp
+        starts = np.concatenate([np.zeros((tau.shape[0], 1)), np.cumsum(dur, axis=1)[:, :-1]],
+                                axis=1)
+        return starts, dur, kinds
+
+
+def _pulse_shapes(kinds: Array) -> Array:
+    """y(t) at the Gauss-Legendre nodes of each segment (segments, nodes); free segments are
+    integrated in closed form (their rows are unused)."""
+    u = 0.5 * (_NODES + 1.0)
+    flips = np.cumsum(kinds == 3) - (kinds == 3)  # pi pulses before each segment
+    sign = np.where(flips % 2 == 0, 1.0, -1.0)[:, None]
+    shape = np.ones((kinds.size, u.size))
+    shape[kinds == 0] = 0.0
+    shape[kinds == 1] = np.sin(0.5 * math.pi * u)
+    shape[kinds == 3] = np.cos(math.pi * u)
+    shape[kinds == 4] = np.cos(0.5 * math.pi * u)
+    return np.asarray(sign * shape)
 
 
 def sensitivity_integral(timing: TrainTiming, taus: Array, frequency: float) -> npt.NDArray[
         np.complex128]:
-    """``integral y(t) exp(i 2 pi f t) dt`` (s) of each tau's train (module docstring)."""
-    out = np.empty(taus.size, dtype=complex)
+    """``integral y(t) exp(i 2 pi f t) dt`` (s) of each tau's train (module docstring): free
+    stretches in closed form, pulses by Gauss-Legendre."""
+    starts, dur, kinds = timing.layout(taus)
+    y = _pulse_shapes(kinds)
+    w_ang = 2.0 * math.pi * float(frequency)
+    free = kinds == 2
+    a, d = starts[:, free], dur[:, free]
+    sign = y[free, 0][None, :]
+    ex = (np.exp(1j * w_ang * a) * np.expm1(1j * w_ang * d) / (1j * w_ang) if w_ang > 0
+          else d.astype(complex))
+    total = np.sum(sign * ex, axis=1)
+    pulse = (kinds == 1) | (kinds == 3) | (kinds == 4)
     u = 0.5 * (_NODES + 1.0)
-    for i, tau in enumerate(taus):
-        start, dur, kind = timing.segments(float(tau))
-        flips = np.cumsum(kind == 3) - (kind == 3)  # pi pulses before each segment
-        sign = np.where(flips % 2 == 0, 1.0, -1.0)
-        shape = np.select([kind[:, None] == 0, kind[:, None] == 1, kind[:, None] == 3,
-                           kind[:, None] == 4],
-                          [np.zeros((1, u.size)), np.sin(0.5 * math.pi * u)[None, :],
-                           np.cos(math.pi * u)[None, :], np.cos(0.5 * math.pi * u)[None, :]],
-                          np.ones((1, u.size)))
-        t = start[:, None] + dur[:, None] * u[None, :]
-        w = 0.5 * dur[:, None] * _WEIGHTS[None, :]
-        out[i] = np.sum(w * sign[:, None] * shape * np.exp(2j * math.pi * frequency * t))
-    return out
+    t = starts[:, pulse, None] + dur[:, pulse, None] * u[None, None, :]
+    w = 0.5 * dur[:, pulse, None] * _WEIGHTS[None, None, :]
+    total = total + np.sum(w * y[None, pulse, :] * np.exp(1j * w_ang * t), axis=(1, 2))
+    return np.asarray(total)
 
 
 def ac_phase(timing: TrainTiming, taus: Array, amplitude: float, frequency: float,
@@ -130,11 +145,13 @@ def gamma_of(g_factor: float) -> float:
 def fit_ac(taus: Array, p: Array, timings: Sequence[TrainTiming], final_phases: Sequence[float],
            gamma: float) -> dict[str, Any]:
     """Fit ``p[config, tau]`` (config c: ``timings[c]``, closing phase ``final_phases[c]``) with
-    ``off + A cos(phi_c + k psi_c + phi_ac(tau))``: ``ac_field_T``, ``ac_frequency_Hz``,
-    ``ac_phase_rad`` (the field's phase at the shot's start) with stderr; k = +-1 (the sign
-    of the closing pulse's phase in the readout, a wiring convention) is chosen by chi^2.
+    ``off + A cos(phi_c + psi_c + phi_ac(tau))``: ``ac_field_T``, ``ac_frequency_Hz``,
+    ``ac_phase_rad`` (the field's phase at the shot's start) with stderr.  The sign with which
+    the closing pulse's phase enters the readout is a wiring convention; flipping it is the
+    same as ``theta -> theta + pi`` (and ``phi_c -> -phi_c``), so ``ac_phase_rad`` is known
+    modulo pi.
 
-    A grid over (B, f, theta, k), linear least squares for (off, A, phi_c) at each node, starts
+    A grid over (B, f, theta), linear least squares for (off, A, phi_c) at each node, starts
     the lmfit refinement of all six."""
     n_cfg = len(timings)
     if p.shape != (n_cfg, taus.size):
@@ -147,26 +164,21 @@ def fit_ac(taus: Array, p: Array, timings: Sequence[TrainTiming], final_phases: 
     def phases(b: float, f: float, th: float) -> Array:
         return np.stack([ac_phase(tm, taus, b, f, th, gamma) for tm in timings])
 
-    best: tuple[float, float, float, float, int, Array] | None = None
+    best: tuple[float, float, float, float, Array] | None = None
     for f in np.linspace(f_lo, f_hi, 13):
         ints = np.stack([sensitivity_integral(tm, taus, f) for tm in timings])
         for th in np.linspace(-math.pi, math.pi, 12, endpoint=False):
             base = 2 * math.pi * gamma * np.real(np.exp(1j * th) * ints)
             for b in b_max * np.geomspace(0.03, 1.0, 10):
-                for k in (1, -1):
-                    arg = base * b + k * psi[:, None]
-                    design = np.stack([np.ones(p.size), np.cos(arg).ravel(),
-                                       -np.sin(arg).ravel()], axis=1)
-                    coef, *_ = np.linalg.lstsq(design, p.ravel(), rcond=None)
-                    chi = float(np.sum((design @ coef - p.ravel()) ** 2))
-                    if best is None or chi < best[0]:
-                        best = (chi, float(b), float(f), float(th), k, coef)
+                arg = base * b + psi[:, None]
+                design = np.stack([np.ones(p.size), np.cos(arg).ravel(),
+                                   -np.sin(arg).ravel()], axis=1)
+                coef, *_ = np.linalg.lstsq(design, p.ravel(), rcond=None)
+                chi = float(np.sum((design @ coef - p.ravel()) ** 2))
+                if best is None or chi < best[0]:
+                    best = (chi, float(b), float(f), float(th), coef)
     assert best is not None
-    results = []
-    for k in (1, -1):
-        results.append(_refine(taus, p, phases, psi, best, k))
-    res, k = min(((r, kk) for r, kk in zip(results, (1, -1), strict=True)),
-                 key=lambda x: x[0].chisqr)
+    res = _refine(p, phases, psi, best)
     out: dict[str, Any] = {}
     for key, name in (("ac_field_T", "b"), ("ac_frequency_Hz", "f"), ("ac_phase_rad", "theta"),
                       ("contrast", "amp")):
@@ -176,18 +188,15 @@ def fit_ac(taus: Array, p: Array, timings: Sequence[TrainTiming], final_phases: 
         out[f"{key}_stderr"] = float(err)
     out["contrast"] *= 2.0
     out["contrast_stderr"] *= 2.0
-    out["readout_phase_sign"] = k
     out["fit_quality"] = {"reduced_chi_square": float(res.redchi), "n_points": int(res.ndata),
                           "success": bool(res.success)}
     return out
 
 
-def _refine(taus: Array, p: Array, phases: Any, psi: Array,
-            start: tuple[float, float, float, float, int, Array], k: int) -> Any:
-    _, b0, f0, th0, k0, coef = start
+def _refine(p: Array, phases: Any, psi: Array,
+            start: tuple[float, float, float, float, Array]) -> Any:
+    _, b0, f0, th0, coef = start
     off, a, b_ = (float(x) for x in coef)
-    if k != k0:
-        b_ = -b_  # same start, mirrored convention: let the fit sort it out
     params = lmfit.Parameters()
     params.add("off", value=off)
     params.add("amp", value=max(math.hypot(a, b_), 1e-3), min=0.0)
@@ -198,7 +207,7 @@ def _refine(taus: Array, p: Array, phases: Any, psi: Array,
 
     def residual(pr: lmfit.Parameters) -> Array:
         v = pr.valuesdict()
-        arg = v["phi"] + k * psi[:, None] + phases(v["b"], v["f"], v["theta"])
+        arg = v["phi"] + psi[:, None] + phases(v["b"], v["f"], v["theta"])
         return np.asarray((v["off"] + v["amp"] * np.cos(arg) - p).ravel())
 
-    return lmfit.minimize(residual, params)
+    return lmfit.minimize(residual, params, max_nfev=3000)

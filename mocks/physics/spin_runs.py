@@ -20,38 +20,63 @@ from dotstack.mocks.physics.timedomain.segments import Runs
 
 Array = NDArray[np.float64]
 _CACHE: dict[bytes, tuple[Array, Array]] = {}
+_BY_ID: dict[int, tuple[Array, tuple[Array, Array]]] = {}
 _CACHE_MAX = 4096
 
 
 def _runs_of(samples: Array) -> tuple[Array, Array]:
-    """(indices where a run starts, run values) of one waveform."""
+    """(indices where a run starts, run values) of one waveform.  Read-only arrays (the AWG
+    mock's cached volts of a waveform) are looked up by identity, others by content."""
+    frozen = not samples.flags.writeable
+    if frozen:
+        hit_id = _BY_ID.get(id(samples))
+        if hit_id is not None and hit_id[0] is samples:
+            return hit_id[1]
     key = samples.tobytes()
     hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
-    s = np.asarray(samples, dtype=float)
-    change = np.ones(s.size, dtype=bool)
-    change[1:] = s[1:] != s[:-1]
-    idx = np.flatnonzero(change)
-    out = (idx.astype(float), s[idx])
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = out
-    return out
+    if hit is None:
+        s = np.asarray(samples, dtype=float)
+        change = np.ones(s.size, dtype=bool)
+        change[1:] = s[1:] != s[:-1]
+        idx = np.flatnonzero(change)
+        hit = (idx.astype(float), s[idx])
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[key] = hit
+    if frozen:
+        if len(_BY_ID) >= _CACHE_MAX:
+            _BY_ID.clear()
+        _BY_ID[id(samples)] = (samples, hit)
+    return hit
 
 
 def channel_runs(segments: Sequence[Any], t0: float, t1: float, idle: float = 0.0) -> Runs:
-    """Runs of one channel on [t0, t1) from its segments (see the module docstring)."""
+    """Runs of one channel on [t0, t1) from its segments (see the module docstring).
+
+    Repetitions of segments that play the same waveform are expanded together (one array
+    operation per distinct waveform, not per segment); ties in time keep segment order."""
     times: list[Array] = []
     values: list[Array] = []
-    for seg in segments:
-        samples = np.asarray(seg.samples, dtype=float)
+    order_keys: list[Array] = []
+    # per played segment: start, rate, length, first repetition, count, its runs
+    starts: list[float] = []
+    rates: list[float] = []
+    lengths: list[int] = []
+    firsts: list[int] = []
+    counts: list[int] = []
+    seg_ids: list[int] = []
+    groups: dict[int, tuple[tuple[Array, Array], list[int]]] = {}
+    for k, seg in enumerate(segments):
+        samples = seg.samples if isinstance(seg.samples, np.ndarray) else np.asarray(seg.samples)
+        if samples.dtype != np.float64:
+            samples = np.asarray(samples, dtype=float)
         rate, n = float(seg.rate), samples.size
         if n == 0:
             continue
         if rate <= 0 or math.isinf(rate):  # a hold without an end: one run
             times.append(np.array([max(float(seg.start), t0)]))
             values.append(samples[:1])
+            order_keys.append(np.array([k]))
             continue
         period = n / rate
         reps = float(seg.repeat)
@@ -61,16 +86,35 @@ def channel_runs(segments: Sequence[Any], t0: float, t1: float, idle: float = 0.
             last = min(last, int(reps))
         if last <= first:
             continue
-        idx, vals = _runs_of(samples)
-        m = np.arange(first, last, dtype=float)
-        t = (seg.start + (m[:, None] * n + idx[None, :]) / rate).ravel()
-        times.append(t)
-        values.append(np.tile(vals, m.size))
+        runs = _runs_of(samples)
+        entry = groups.setdefault(id(runs[0]), (runs, []))
+        entry[1].append(len(starts))
+        starts.append(float(seg.start))
+        rates.append(rate)
+        lengths.append(n)
+        firsts.append(first)
+        counts.append(last - first)
+        seg_ids.append(k)
+    seg_index = np.asarray(seg_ids, dtype=np.int64)
+    if starts:
+        st, rt = np.asarray(starts), np.asarray(rates)
+        ln, fs, ct = (np.asarray(x, dtype=np.int64) for x in (lengths, firsts, counts))
+        for (idx, vals), members in groups.values():
+            sel = np.asarray(members, dtype=np.int64)
+            c = ct[sel]
+            rep_seg = np.repeat(sel, c)  # one row per repetition
+            within = np.arange(rep_seg.size) - np.repeat(np.cumsum(c) - c, c)
+            m = (fs[rep_seg] + within).astype(float)
+            t = (st[rep_seg][:, None] + (m[:, None] * ln[rep_seg][:, None] + idx[None, :])
+                 / rt[rep_seg][:, None]).ravel()
+            times.append(t)
+            values.append(np.tile(vals, rep_seg.size))
+            order_keys.append(np.repeat(seg_index[rep_seg], idx.size))
     if not times:
         return Runs(np.array([t0]), np.array([idle]), t1)
     t_all = np.concatenate(times)
     v_all = np.concatenate(values)
-    order = np.argsort(t_all, kind="stable")
+    order = np.lexsort((np.concatenate(order_keys), t_all))
     t_all, v_all = t_all[order], v_all[order]
     keep = np.ones(t_all.size, dtype=bool)
     keep[1:] = v_all[1:] != v_all[:-1]

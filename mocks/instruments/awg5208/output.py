@@ -12,13 +12,17 @@ output state, hold mode, each from a lab time).  Out of that:
 * `ChannelView.values` -- volts at an array of lab times.
 
 Volts are ``offset + amplitude / 2 * sample`` with the sample quantised to the resolution;
-0 V while the output is off.
+0 V while the output is off.  A waveform's volts under one `Scaling` are computed once and
+shared (read-only) by every segment that plays it (`Scaling.volts_of`): a sequence that plays
+a few waveforms thousands of times converts each once.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -48,6 +52,30 @@ class Scaling:
         q = float(2 ** (self.resolution - 1) - 1)
         codes = np.clip(np.rint(np.asarray(normalised, np.float64) * q), -q, q)
         return self.offset + (self.amplitude / 2) * (codes / q)
+
+    def volts_of(self, samples: npt.NDArray[np.floating]) -> F64:
+        """`volts` of a waveform's samples, cached per (samples array, scaling) and returned
+        read-only; a waveform edited in place since (its content differs from the copy kept)
+        is converted again."""
+        key = (id(samples), self)
+        with _VOLTS_LOCK:
+            hit = _VOLTS.get(key)
+        if hit is not None and hit[0] is samples and np.array_equal(hit[1], samples):
+            return hit[2]
+        volts = self.volts(samples)
+        volts.flags.writeable = False
+        with _VOLTS_LOCK:
+            if len(_VOLTS) >= _VOLTS_MAX:
+                _VOLTS.clear()
+            _VOLTS[key] = (samples, np.array(samples, copy=True), volts)
+        return volts
+
+
+#: (id of the samples, scaling) -> (the samples, a copy of them, their volts, read-only)
+_VOLTS: dict[tuple[int, Scaling], tuple[npt.NDArray[np.floating], npt.NDArray[np.floating], F64]]
+_VOLTS = {}
+_VOLTS_MAX = 4096
+_VOLTS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -120,40 +148,52 @@ class ChannelView:
                     return float(wave[int(prev.total - 1) % prev.length])
         return 0.0
 
-    def _scaling_changes(self, lo: float, hi: float) -> list[float]:
-        return sorted({t for t, _ in self.log if lo < t < hi})
+    def _scaling_changes(self, lo: float, hi: float, times: list[float] | None = None
+                         ) -> list[float]:
+        """Times of settings changes strictly inside (lo, hi), sorted, each once."""
+        times = [t for t, _ in self.log] if times is None else times
+        inside = times[bisect.bisect_right(times, lo):bisect.bisect_left(times, hi)]
+        return sorted(set(inside))
 
-    def scaling_at(self, t: float) -> Scaling:
-        s = self.log[0][1] if self.log else Scaling()
-        for when, scaling in self.log:
-            if when > t:
-                break
-            s = scaling
-        return s
+    def scaling_at(self, t: float, times: list[float] | None = None) -> Scaling:
+        """The settings in effect at ``t`` (before the first change: the first settings)."""
+        if not self.log:
+            return Scaling()
+        times = [w for w, _ in self.log] if times is None else times
+        return self.log[max(bisect.bisect_right(times, t) - 1, 0)][1]
 
     # -- segments ------------------------------------------------------------------------
     def segments(self, t0: float, t1: float) -> list[Segment]:
         """Segments (repeats not expanded) covering [t0, t1)."""
         out: list[Segment] = []
+        times = [t for t, _ in self.log]  # in time order (the log is appended in time order)
+        memo: dict[tuple[int, Scaling], F64] = {}  # volts per (waveform, scaling) in this call
         for start, end, p, track, piece, index in self._spans(t0, t1):
-            cuts = [start, *self._scaling_changes(start, end), end]
+            cuts = [start, *self._scaling_changes(start, end, times), end]
             for a, b in itertools.pairwise(cuts):
                 if b <= a:
                     continue
-                scaling = self.scaling_at(a)
+                scaling = self.scaling_at(a, times)
                 if p is None or piece is None or piece.kind != "play":
                     v = 0.0 if p is None or piece is None else \
                         self._hold_value(p, track, piece, index, scaling)
                     rate = 0.0 if math.isinf(b) else 1.0 / (b - a) if b > a else 0.0
                     out.append(Segment(a, scaling.volts(np.array([v])), 1, rate, "hold"))
                     continue
-                out.extend(self._play_segments(p, track, piece, a, b, scaling))
+                out.extend(self._play_segments(p, track, piece, a, b, scaling, memo))
         return out
 
     def _play_segments(self, p: Player, track: int, piece: Piece, a: float, b: float,
-                       scaling: Scaling) -> list[Segment]:
+                       scaling: Scaling, memo: dict[tuple[int, Scaling], F64] | None = None
+                       ) -> list[Segment]:
         rate, L = p.rate, piece.length
-        wave = scaling.volts(p.waves[piece.step][track].samples)
+        samples = p.waves[piece.step][track].samples
+        key = (id(samples), scaling)
+        wave = memo.get(key) if memo is not None else None
+        if wave is None:
+            wave = scaling.volts_of(samples)
+            if memo is not None:
+                memo[key] = wave
         j0 = max(0, math.ceil((a - piece.start) * rate - 1e-6))
         j1 = piece.total if math.isinf(b) else min(piece.total, math.ceil((b - piece.start) * rate - 1e-6))
         out: list[Segment] = []
