@@ -66,30 +66,34 @@ def channel_runs(segments: Sequence[Any], t0: float, t1: float, idle: float = 0.
     counts: list[int] = []
     seg_ids: list[int] = []
     groups: dict[int, tuple[tuple[Array, Array], list[int]]] = {}
+    floor, ceil, isinf = math.floor, math.ceil, math.isinf
     for k, seg in enumerate(segments):
-        samples = seg.samples if isinstance(seg.samples, np.ndarray) else np.asarray(seg.samples)
-        if samples.dtype != np.float64:
+        samples = seg.samples
+        if type(samples) is not np.ndarray or samples.dtype != np.float64:
             samples = np.asarray(samples, dtype=float)
         rate, n = float(seg.rate), samples.size
         if n == 0:
             continue
-        if rate <= 0 or math.isinf(rate):  # a hold without an end: one run
+        if rate <= 0 or isinf(rate):  # a hold without an end: one run
             times.append(np.array([max(float(seg.start), t0)]))
             values.append(samples[:1])
             order_keys.append(np.array([k]))
             continue
+        start = float(seg.start)
         period = n / rate
-        reps = float(seg.repeat)
-        first = max(0, math.floor((t0 - seg.start) / period))
-        last = math.ceil((t1 - seg.start) / period)
-        if not math.isinf(reps):
+        reps = seg.repeat
+        first = max(0, floor((t0 - start) / period))
+        last = ceil((t1 - start) / period)
+        if not isinf(reps):
             last = min(last, int(reps))
         if last <= first:
             continue
         runs = _runs_of(samples)
-        entry = groups.setdefault(id(runs[0]), (runs, []))
+        entry = groups.get(id(runs[0]))
+        if entry is None:
+            entry = groups[id(runs[0])] = (runs, [])
         entry[1].append(len(starts))
-        starts.append(float(seg.start))
+        starts.append(start)
         rates.append(rate)
         lengths.append(n)
         firsts.append(first)

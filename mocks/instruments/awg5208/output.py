@@ -23,7 +23,7 @@ import bisect
 import itertools
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,13 +167,19 @@ class ChannelView:
         """Segments (repeats not expanded) covering [t0, t1)."""
         out: list[Segment] = []
         times = [t for t, _ in self.log]  # in time order (the log is appended in time order)
-        memo: dict[tuple[int, Scaling], F64] = {}  # volts per (waveform, scaling) in this call
+        memo: dict[tuple[int, int], F64] = {}  # volts per (waveform, scaling object) this call
+        n_log = len(times)
         for start, end, p, track, piece, index in self._spans(t0, t1):
-            cuts = [start, *self._scaling_changes(start, end, times), end]
-            for a, b in itertools.pairwise(cuts):
+            i = bisect.bisect_right(times, start)
+            parts: Iterable[tuple[float, float, Scaling]]
+            if i >= n_log or times[i] >= end:  # no settings change inside: one part
+                parts = ((start, end, self.log[max(i - 1, 0)][1] if self.log else Scaling()),)
+            else:
+                cuts = [start, *self._scaling_changes(start, end, times), end]
+                parts = [(a, b, self.scaling_at(a, times)) for a, b in itertools.pairwise(cuts)]
+            for a, b, scaling in parts:
                 if b <= a:
                     continue
-                scaling = self.scaling_at(a, times)
                 if p is None or piece is None or piece.kind != "play":
                     v = 0.0 if p is None or piece is None else \
                         self._hold_value(p, track, piece, index, scaling)
@@ -184,11 +190,11 @@ class ChannelView:
         return out
 
     def _play_segments(self, p: Player, track: int, piece: Piece, a: float, b: float,
-                       scaling: Scaling, memo: dict[tuple[int, Scaling], F64] | None = None
+                       scaling: Scaling, memo: dict[tuple[int, int], F64] | None = None
                        ) -> list[Segment]:
         rate, L = p.rate, piece.length
         samples = p.waves[piece.step][track].samples
-        key = (id(samples), scaling)
+        key = (id(samples), id(scaling))  # both held alive by the player and the log
         wave = memo.get(key) if memo is not None else None
         if wave is None:
             wave = scaling.volts_of(samples)
@@ -196,6 +202,8 @@ class ChannelView:
                 memo[key] = wave
         j0 = max(0, math.ceil((a - piece.start) * rate - 1e-6))
         j1 = piece.total if math.isinf(b) else min(piece.total, math.ceil((b - piece.start) * rate - 1e-6))
+        if j0 == 0 and j1 == L:  # one whole repetition (most steps): what add() below gives
+            return [Segment(piece.start + 0 / rate, wave, (j1 - 0) // L, rate)]
         out: list[Segment] = []
 
         def add(lo: int, hi: float, reps: float) -> None:
