@@ -30,20 +30,19 @@ def _scan(station: LabStation, name: str, pulses: list[Pulse], sweep: dict[str, 
     runner.compile(shot_schedule(pulses, cfg), sweep)
     axes = [Axis(x_name, "s", x_name.replace("_", " "), x)]
     quantities = [Quantity("p_up", "1", "spin-up fraction")]
+    p = np.zeros(x.size)
 
     def body(writer: RunWriter) -> dict[str, Any]:
         runner.source(frequency)
-        p = up_fraction(runner.measure(int(shots)), threshold)
+        p[:] = up_fraction(runner.measure(int(shots)), threshold)
         for k in range(x.size):
             writer.write_point(k, p_up=float(p[k]))
-        fit = fit_decay(x, p, guess, key, stretched=stretched, oscillation=oscillation)
-        fit["p_up"] = p.tolist()
-        return fit
+        return fit_decay(x, p, guess, key, stretched=stretched, oscillation=oscillation)
 
     def plot(writer: RunWriter, fit: dict[str, Any]) -> str:
         def draw(fig: Any) -> None:
             ax = fig.add_subplot(111)
-            ax.plot(x * 1e6, fit["p_up"], "o")
+            ax.plot(x * 1e6, p, "o")
             ax.set_xlabel(f"{x_name} (us)")
             ax.set_ylabel("P(up)")
             ax.set_title(f"{name}: {key} = {fit[key] * 1e6:.2f} us")

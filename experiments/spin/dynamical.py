@@ -94,8 +94,7 @@ def cpmg(station: LabStation, *, pulses: Sequence[int] = (1, 2, 4, 8, 16), point
                             np.asarray(dec["cpmg_t2_s_stderr"]))
         out.update(cpmg_pulses=ns, cpmg_t2_s=dec["cpmg_t2_s"],
                    cpmg_t2_s_stderr=dec["cpmg_t2_s_stderr"],
-                   decay_exponents=dec["decay_exponents"], decay_fit_quality=dec["fit_quality"],
-                   free_time_s=[x.tolist() for x in frees], p_up=[p.tolist() for p in ps])
+                   decay_exponents=dec["decay_exponents"], decay_fit_quality=dec["fit_quality"])
         return out
 
     def plot(writer: RunWriter, fit: dict[str, Any]) -> str:
@@ -118,7 +117,7 @@ def cpmg(station: LabStation, *, pulses: Sequence[int] = (1, 2, 4, 8, 16), point
 
 
 def ac_magnetometry(station: LabStation, *, taus: Sequence[float] | None = None,
-                    pulses: int = 64, sequence: str = "xy8", shots: int = 100,
+                    pulses: int = 64, sequence: str = "xy8", shots: int = 300,
                     ac_frequency: float | None = None, g_factor: float | None = None,
                     frequency: float | None = None, rabi_frequency: float | None = None,
                     threshold: float | None = None, cfg: SpinConfig | None = None,
@@ -181,7 +180,7 @@ def ac_magnetometry(station: LabStation, *, taus: Sequence[float] | None = None,
         fit["sensitivity_T_per_sqrtHz"] = math.sqrt(float(np.mean(shot_s))) / (
             4 * gamma * abs(fit["contrast"]) * t_sense)
         fit.update(configs=[{"delay_s": float(d), "final_phase_rad": ph} for d, ph in configs],
-                   p_up=p.tolist(), g_factor=g)
+                   g_factor=g)
         return fit
 
     def plot(writer: RunWriter, fit: dict[str, Any]) -> str:
