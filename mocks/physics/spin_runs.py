@@ -21,7 +21,9 @@ from dotstack.mocks.physics.timedomain.segments import Runs
 Array = NDArray[np.float64]
 _CACHE: dict[bytes, tuple[Array, Array]] = {}
 _BY_ID: dict[int, tuple[Array, tuple[Array, Array]]] = {}
-_CACHE_MAX = 4096
+_CACHE_MAX = 4096  # entries of each cache
+_CACHE_MAX_BYTES = 128 * 2**20  # waveform bytes the caches hold (keys and kept arrays), at most
+_cache_bytes = 0
 
 
 def _runs_of(samples: Array) -> tuple[Array, Array]:
@@ -32,6 +34,12 @@ def _runs_of(samples: Array) -> tuple[Array, Array]:
         hit_id = _BY_ID.get(id(samples))
         if hit_id is not None and hit_id[0] is samples:
             return hit_id[1]
+    global _cache_bytes
+    if len(_CACHE) >= _CACHE_MAX or len(_BY_ID) >= _CACHE_MAX or \
+            _cache_bytes + 2 * samples.nbytes > _CACHE_MAX_BYTES:
+        _CACHE.clear()
+        _BY_ID.clear()
+        _cache_bytes = 0
     key = samples.tobytes()
     hit = _CACHE.get(key)
     if hit is None:
@@ -40,13 +48,11 @@ def _runs_of(samples: Array) -> tuple[Array, Array]:
         change[1:] = s[1:] != s[:-1]
         idx = np.flatnonzero(change)
         hit = (idx.astype(float), s[idx])
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
         _CACHE[key] = hit
+        _cache_bytes += len(key)
     if frozen:
-        if len(_BY_ID) >= _CACHE_MAX:
-            _BY_ID.clear()
         _BY_ID[id(samples)] = (samples, hit)
+        _cache_bytes += samples.nbytes
     return hit
 
 

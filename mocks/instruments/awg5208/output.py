@@ -64,17 +64,24 @@ class Scaling:
             return hit[2]
         volts = self.volts(samples)
         volts.flags.writeable = False
+        size = volts.nbytes + samples.nbytes
+        global _VOLTS_BYTES
         with _VOLTS_LOCK:
-            if len(_VOLTS) >= _VOLTS_MAX:
+            if len(_VOLTS) >= _VOLTS_MAX or _VOLTS_BYTES + size > _VOLTS_MAX_BYTES:
                 _VOLTS.clear()
-            _VOLTS[key] = (samples, np.array(samples, copy=True), volts)
+                _VOLTS_BYTES = 0
+            if size <= _VOLTS_MAX_BYTES:
+                _VOLTS[key] = (samples, np.array(samples, copy=True), volts)
+                _VOLTS_BYTES += size
         return volts
 
 
 #: (id of the samples, scaling) -> (the samples, a copy of them, their volts, read-only)
 _VOLTS: dict[tuple[int, Scaling], tuple[npt.NDArray[np.floating], npt.NDArray[np.floating], F64]]
 _VOLTS = {}
-_VOLTS_MAX = 4096
+_VOLTS_MAX = 4096  # entries
+_VOLTS_MAX_BYTES = 256 * 2**20  # the copies and volts held, at most
+_VOLTS_BYTES = 0
 _VOLTS_LOCK = threading.Lock()
 
 
