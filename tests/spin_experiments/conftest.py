@@ -1,5 +1,6 @@
-"""Shared fixtures of the spin-experiment tests: one mock station (fixed seed 1234, virtual
-clock) per test session, and the run's own ``meta/fit`` / ``meta/ground_truth``."""
+"""Shared fixtures of the spin-experiment tests: a fresh mock station (fixed seed 1234, virtual
+clock) per test, so that each test's data depend on the seed only, not on which tests ran
+before it; and the run's own ``meta/fit`` / ``meta/ground_truth``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dotstack.station import LabStation
 from dotstack.store import load_meta
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def spin_station() -> Iterator[LabStation]:
     st = LabStation.from_file("dotstack/stations/mock.yaml")
     yield st
