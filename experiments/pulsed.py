@@ -68,6 +68,8 @@ def row_order(ny: int, order: str = "interleaved") -> npt.NDArray[np.int64]:
     as long as the bias-T's time constant is not distorted)."""
     if order not in ("ascending", "interleaved"):
         raise ValueError(f"row order must be 'ascending' or 'interleaved', got {order!r}")
+    if isinstance(ny, bool) or not isinstance(ny, int | np.integer) or ny < 1:
+        raise ValueError(f"row_order: ny must be an integer >= 1, got {ny!r}")
     rows = np.arange(int(ny))
     if order == "ascending":
         return rows

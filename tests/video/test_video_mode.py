@@ -145,3 +145,16 @@ def test_hostile_input_is_refused_by_name(station, tmp_path, kwargs, match):
     args = {"x": X, "y": Y, "frames": 1, "display": "none", "data_dir": tmp_path, **kwargs}
     with pytest.raises(ValueError, match=match):
         video_mode(station, **args)
+
+
+def test_row_order_interleaves_and_refuses_bad_counts():
+    from dotstack.experiments.pulsed import row_order
+
+    assert row_order(5).tolist() == [0, 4, 1, 3, 2]
+    assert row_order(4, "ascending").tolist() == [0, 1, 2, 3]
+    assert sorted(row_order(101).tolist()) == list(range(101))
+    for bad in (0, 2.5, True, "3"):
+        with pytest.raises(ValueError, match="integer"):
+            row_order(bad)
+    with pytest.raises(ValueError, match="row order"):
+        row_order(4, "random")
