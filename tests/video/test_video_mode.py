@@ -158,3 +158,13 @@ def test_row_order_interleaves_and_refuses_bad_counts():
             row_order(bad)
     with pytest.raises(ValueError, match="row order"):
         row_order(4, "random")
+
+
+def test_same_seed_same_frames(tmp_path):
+    frames = []
+    for _ in range(2):
+        with LabStation.from_file(MOCK_YAML) as st:
+            run = video_mode(st, ("P1", -0.05, 0.05, 30), ("P2", -0.05, 0.05, 20), frames=3,
+                             display="none", data_dir=tmp_path)
+            frames.append(dotstack.load(run.path)["signal"].values)
+    np.testing.assert_array_equal(frames[0], frames[1])
