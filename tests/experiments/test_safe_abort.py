@@ -6,11 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from queue import Empty, Queue
 
 import pytest
+from childproc import expect, follow
 
 import dotstack
 from dotstack.store import load_meta
@@ -19,45 +18,23 @@ CHILD = Path(__file__).with_name("abort_child.py")
 WAIT = 120.0  # s: generous bound on every wait (a hang fails the test)
 
 
-def _lines(stream, queue: Queue) -> None:
-    for line in stream:
-        queue.put(line.rstrip("\n"))
-    queue.put(None)
-
-
-def _expect(queue: Queue, prefix: str, seen: list[str]) -> str:
-    while True:
-        try:
-            line = queue.get(timeout=WAIT)
-        except Empty:
-            pytest.fail(f"no line starting {prefix!r} within {WAIT} s; saw {seen[-5:]}")
-        if line is None:
-            pytest.fail(f"the child ended before printing {prefix!r}; saw {seen[-5:]}")
-        seen.append(line)
-        if line.startswith(prefix):
-            return line
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_second_ctrl_c_during_restore_is_deferred(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, str(CHILD), str(tmp_path)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    out: Queue = Queue()
-    err: Queue = Queue()
-    for stream, queue in ((proc.stdout, out), (proc.stderr, err)):
-        threading.Thread(target=_lines, args=(stream, queue), daemon=True).start()
+    out, err = follow(proc.stdout), follow(proc.stderr)
     seen_out: list[str] = []
     seen_err: list[str] = []
     try:
         for _ in range(150):  # P1 has stepped to 0.15 V: its way back takes 3 s at 0.05 V/s
-            _expect(out, "tick", seen_out)
+            expect(out, "tick", seen_out, WAIT)
         proc.send_signal(signal.SIGINT)  # ends the sweep
-        _expect(err, "run ", seen_err)  # "... ramping P1 back": the restore has begun
+        expect(err, "run ", seen_err, WAIT)  # "... ramping P1 back": the restore has begun
         proc.send_signal(signal.SIGINT)  # a second Ctrl-C, during the restore
-        _expect(err, "Ctrl-C: making the gates safe first", seen_err)
-        path = _expect(out, "aborted ", seen_out).split(" ", 1)[1]
-        p1 = float(_expect(out, "P1 ", seen_out).split()[1])
+        expect(err, "Ctrl-C: making the gates safe first", seen_err, WAIT)
+        path = expect(out, "aborted ", seen_out, WAIT).split(" ", 1)[1]
+        p1 = float(expect(out, "P1 ", seen_out, WAIT).split()[1])
         assert proc.wait(WAIT) == 130
     finally:
         if proc.poll() is None:

@@ -7,11 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from queue import Empty, Queue
 
 import pytest
+from childproc import expect, follow
 
 import dotstack
 from dotstack.store import load_meta
@@ -20,40 +19,20 @@ CHILD = Path(__file__).with_name("video_abort_child.py")
 WAIT = 180.0  # s: generous bound on every wait (a hang fails the test)
 
 
-def _lines(stream, queue: Queue) -> None:
-    for line in stream:
-        queue.put(line.rstrip("\n"))
-    queue.put(None)
-
-
-def _expect(queue: Queue, prefix: str, seen: list[str]) -> str:
-    while True:
-        try:
-            line = queue.get(timeout=WAIT)
-        except Empty:
-            pytest.fail(f"no line starting {prefix!r} within {WAIT} s; saw {seen[-5:]}")
-        if line is None:
-            pytest.fail(f"the child ended before printing {prefix!r}; saw {seen[-5:]}")
-        seen.append(line)
-        if line.startswith(prefix):
-            return line
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_endless_video_mode_cleanly(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, str(CHILD), str(tmp_path)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    out: Queue = Queue()
-    threading.Thread(target=_lines, args=(proc.stdout, out), daemon=True).start()
-    threading.Thread(target=_lines, args=(proc.stderr, Queue()), daemon=True).start()
+    out = follow(proc.stdout)
+    follow(proc.stderr)  # drained, so the child never blocks on a full pipe
     seen: list[str] = []
     try:
-        _expect(out, "frame 4", seen)
+        expect(out, "frame 4", seen, WAIT)
         proc.send_signal(signal.SIGINT)
-        path = _expect(out, "aborted ", seen).split(" ", 1)[1]
-        awg = _expect(out, "awg ", seen).split()[1]
-        gates = _expect(out, "P1 ", seen).split()
+        path = expect(out, "aborted ", seen, WAIT).split(" ", 1)[1]
+        awg = expect(out, "awg ", seen, WAIT).split()[1]
+        gates = expect(out, "P1 ", seen, WAIT).split()
         assert proc.wait(WAIT) == 130
     finally:
         if proc.poll() is None:
